@@ -1,0 +1,1 @@
+"""newsdesk Datasette plugins and templates."""

@@ -1,0 +1,33 @@
+"""Scrapy settings for newsdesk crawls: polite by default, every value overridable.
+
+Override per run with `-s NAME=VALUE` (crawlers.run) or NEWSDESK_CONTACT for the User-Agent.
+"""
+
+import os
+
+BOT_NAME = "newsdesk"
+SPIDER_MODULES = ["crawlers.spiders"]
+NEWSPIDER_MODULE = "crawlers.spiders"
+
+CONTACT = os.environ.get("NEWSDESK_CONTACT", "https://github.com/newsdesk/newsdesk")
+USER_AGENT = f"newsdesk/0.1 (+{CONTACT}; research crawler for public health news)"
+
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 25 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 0
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+REDIRECT_MAX_TIMES = 5
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+HTTPERROR_ALLOWED_CODES: list[int] = []

@@ -1,0 +1,344 @@
+"""The `newsdesk` command line (DESIGN §4.4)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+import crawlers
+from crawlers.registry import RegistryError, load_registry, select
+from db.connect import DEFAULT_DB, DatabaseError, open_db
+
+app = typer.Typer(
+    help="newsdesk: how governments engage the private health sector in COVID-19.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+curator_app = typer.Typer(help="Curator accounts.", no_args_is_help=True)
+app.add_typer(curator_app, name="curator")
+
+console = Console()
+err = Console(stderr=True)
+
+DEFAULT_SOURCES = Path(crawlers.__file__).parent / "sources.yaml"
+DbOption = Annotated[Path, typer.Option("--db", help="SQLite database file.")]
+SourcesOption = Annotated[
+    Path, typer.Option("--sources", help="Source registry (DESIGN §4.3).")
+]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print a one-line error and exit non-zero."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def not_built(command: str, issue: int) -> NoReturn:
+    """Exit 2 for a command that later work will build."""
+    fail(f"`newsdesk {command}` is not built yet (issue {issue})")
+
+
+def _open(path: Path, *, must_exist: bool = False) -> Any:
+    if must_exist and not path.is_file():
+        fail(f"{path}: no such database (run `newsdesk crawl` or `newsdesk demo` first)")
+    try:
+        return open_db(path)
+    except DatabaseError as e:
+        fail(str(e))
+
+
+def _registry(path: Path, ids: list[str] | None = None) -> list[Any]:
+    try:
+        return select(load_registry(path), ids or [])
+    except RegistryError as e:
+        fail(str(e))
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Any]:
+    with Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), console=err, transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+# -- stages --------------------------------------------------------------------------------
+
+
+def _crawl_and_load(
+    db: Any, sources_path: Path, ids: list[str], settings: dict[str, str] | None = None
+) -> Any:
+    from flows.crawl import crawl_sources, load_crawl, new_batch
+
+    sources = _registry(sources_path, ids)
+    batch = new_batch()
+    with tempfile.TemporaryDirectory(prefix="newsdesk-crawl-") as tmp:
+        with err.status(f"crawling {len(sources)} source(s)…"):
+            output = crawl_sources(
+                sources_path, [s.id for s in sources], db, Path(tmp), settings=settings
+            )
+        if output.report is None:
+            log = (Path(tmp) / "crawl.log").read_text(encoding="utf-8", errors="replace")
+            last = next((ln for ln in reversed(log.splitlines()) if ln.strip()), "no output")
+            err.print(f"[yellow]crawl process failed ({output.returncode}):[/] {last}")
+        return load_crawl(db, sources, output, batch)
+
+
+def _classify(db: Any, all_articles: bool = False) -> int:
+    from flows.labelling import classify_articles
+
+    with _progress("classifying") as update:
+        return classify_articles(db, all_articles=all_articles, progress=update)
+
+
+def _print_counts(title: str, counts: dict[str, int]) -> None:
+    table = Table(title=title, title_justify="left", show_header=False, box=None)
+    for key, value in counts.items():
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+def _print_summary(db: Any) -> None:
+    from db.queries import summary
+
+    s = summary(db)
+    total = sum(s["source"].values())
+    console.print(f"[bold]{total} articles[/] in {db.conn.execute('PRAGMA database_list').fetchone()[2]}")
+    for key, title in [("source", "per source"), ("language", "per language"),
+                       ("kind", "per kind"), ("primary_country", "per primary country"),
+                       ("relevant", "relevance"), ("theme", "per theme (relevant items)")]:
+        _print_counts(title, s[key])
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Stop after the build.")] = False,
+    db: DbOption = DEFAULT_DB,
+    port: Annotated[int, typer.Option(help="Datasette port after the build.")] = 8001,
+) -> None:
+    """Serve the bundled demo site, crawl, load and classify it, then serve Datasette."""
+    from flows.crawl import LOOPBACK_SETTINGS
+    from flows.demo import DemoSite
+
+    started = time.monotonic()
+    database = _open(db)
+    with DemoSite() as site:
+        err.print(f"demo site at {site.base}")
+        result = _crawl_and_load(database, site.sources, [], settings=LOOPBACK_SETTINGS)
+    labelled = _classify(database)
+    console.print(
+        f"crawl: {result.new} new, {result.changed} changed, {result.unchanged} unchanged, "
+        f"{result.errors} errors; {labelled} labelled in {time.monotonic() - started:.1f} s"
+    )
+    _print_summary(database)
+    if not no_serve:
+        _serve(db, "127.0.0.1", port)
+
+
+@app.command()
+def run(
+    sources: SourcesOption = DEFAULT_SOURCES,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Full flow over the configured sources (crawl, load, classify) as a Prefect flow."""
+    not_built("run", 6)
+
+
+@app.command()
+def crawl(
+    sources: SourcesOption = DEFAULT_SOURCES,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="Only this source id (repeatable).")
+    ] = None,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Crawl sources and load the items (no classification)."""
+    _registry(sources, source)  # validate before touching the database
+    database = _open(db)
+    result = _crawl_and_load(database, sources, source or [])
+    table = Table("source", "status", "pages", "items", "new", "errors")
+    for sid, r in result.per_source.items():
+        table.add_row(sid, r["status"], str(r["pages"]), str(r["items"]), str(r["new"]),
+                      str(r["errors"]))
+    console.print(table)
+
+
+@app.command()
+def classify(
+    db: DbOption = DEFAULT_DB,
+    all_articles: Annotated[
+        bool, typer.Option("--all", help="Relabel every article, not only new ones.")
+    ] = False,
+) -> None:
+    """Label new and changed articles with the current models."""
+    database = _open(db, must_exist=True)
+    n = _classify(database, all_articles)
+    console.print(f"{n} article(s) labelled")
+
+
+@app.command()
+def train(db: DbOption = DEFAULT_DB) -> None:
+    """Train the relevance and theme model (curator labels first)."""
+    not_built("train", 5)
+
+
+@app.command()
+def evaluate(file: Annotated[Path, typer.Argument(help="Labelled JSONL file.")]) -> None:
+    """Per-label precision, recall and F1 of the model on a labelled JSONL file."""
+    not_built("evaluate", 5)
+
+
+def _serve(db: Path, host: str, port: int) -> None:
+    import subprocess
+
+    metadata = Path(__file__).resolve().parent.parent / "datasette-metadata.json"
+    cmd = [sys.executable, "-m", "datasette", "serve", str(db), "-h", host, "-p", str(port),
+           "--setting", "suggest_facets", "off"]
+    if metadata.is_file():
+        cmd += ["--metadata", str(metadata)]
+    console.print(f"Datasette on http://{host}:{port}/ (Ctrl-C to stop)")
+    try:
+        subprocess.run(cmd, check=False)
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8001,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Datasette on the database with metadata, plugins and review pages."""
+    _open(db, must_exist=True)
+    _serve(db, host, port)
+
+
+@curator_app.command("add")
+def curator_add(name: str, db: DbOption = DEFAULT_DB) -> None:
+    """Create or update a curator; the password is read from standard input."""
+    not_built("curator add", 8)
+
+
+@curator_app.command("remove")
+def curator_remove(name: str, db: DbOption = DEFAULT_DB) -> None:
+    """Remove a curator account."""
+    not_built("curator remove", 8)
+
+
+@app.command()
+def schedule(
+    sources: SourcesOption = DEFAULT_SOURCES,
+    db: DbOption = DEFAULT_DB,
+    cron: Annotated[str | None, typer.Option(help="Cron expression.")] = None,
+) -> None:
+    """Register and serve the scheduled deployment (cron from config)."""
+    not_built("schedule", 6)
+
+
+@app.command()
+def status(db: DbOption = DEFAULT_DB) -> None:
+    """Per-source crawl health: last success and failure, items, errors by kind."""
+    from db.queries import source_health
+
+    database = _open(db, must_exist=True)
+    table = Table("source", "runs", "last success", "last failure", "items (last run)",
+                  "articles", "errors by kind", "flag")
+    for row in source_health(database):
+        kinds = ", ".join(f"{k} {v}" for k, v in row["errors_by_kind"].items()) or "-"
+        table.add_row(
+            row["source_id"], str(row["runs"]), row["last_success"] or "-",
+            row["last_failure"] or "-", str(row["items_last_run"] or 0), str(row["articles"]),
+            kinds, "[red]FAILING[/]" if row["failing"] else "",
+        )
+    console.print(table)
+
+
+@app.command()
+def extract(
+    files: Annotated[list[Path], typer.Argument(help="HTML or PDF files.")],
+    out: Annotated[Path, typer.Option("--out", help="Output JSONL file.")],
+    url: Annotated[str | None, typer.Option(help="URL the files came from.")] = None,
+) -> None:
+    """Extract text and metadata from local HTML or PDF files, one JSON object per file."""
+    from crawlers.extract import ExtractionError, extract_any
+
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        fail(f"no such file: {', '.join(missing)}")
+    failures = 0
+    with open(out, "w", encoding="utf-8") as f:
+        for path in files:
+            try:
+                data = extract_any(path.read_bytes(), url or path.resolve().as_uri())
+            except ExtractionError as e:
+                err.print(f"[yellow]warning:[/] {path}: {e}")
+                failures += 1
+                data = {"title": None, "text": None, "published": None, "language": None,
+                        "authors": [], "error": str(e)}
+            record = {"path": str(path), "url": url, **{
+                k: data.get(k) for k in ("title", "text", "published", "language", "authors")
+            }}
+            if "error" in data:
+                record["error"] = data["error"]
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+    console.print(f"{len(files) - failures} of {len(files)} file(s) extracted to {out}")
+    if failures == len(files):
+        raise typer.Exit(1)
+
+
+def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    if not path.is_file():
+        fail(f"{path}: no such file")
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as e:
+                fail(f"{path}:{n}: not JSON: {e.msg}")
+            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                fail(f"{path}:{n}: each line needs a string field 'text'")
+            yield record
+
+
+@app.command()
+def tag(
+    input_file: Annotated[Path, typer.Argument(metavar="IN.jsonl", help="Texts to label.")],
+    out: Annotated[Path, typer.Option("--out", help="Output JSONL file.")],
+) -> None:
+    """Label texts: countries, scope, relevance and themes (DESIGN §4.4)."""
+    records = list(_read_jsonl(input_file))
+    from classify.tagging import tag_records  # after validating input: loading models is slow
+
+    keys = ("id", "primary_country", "countries", "scope", "relevant", "relevance_score",
+            "themes", "theme_scores", "model_version")
+    with open(out, "w", encoding="utf-8") as f:
+        for result in tag_records(records):
+            f.write(json.dumps({k: result[k] for k in keys}, ensure_ascii=False) + "\n")
+    console.print(f"{len(records)} record(s) labelled to {out}")
+
+
+if __name__ == "__main__":
+    app()

@@ -69,7 +69,7 @@ _INITIAL = [
         title TEXT,
         text TEXT,
         published TEXT,
-        published_from TEXT,             -- where the date came from: json-ld, meta, htmldate, feed, pdf
+        published_from TEXT,             -- where the date came from: json-ld, htmldate, feed, pdf
         authors TEXT,                    -- JSON array
         language TEXT,
         kind TEXT,

@@ -65,7 +65,7 @@ def _placeholders(values: Sequence[Any]) -> str:
 
 
 def upsert_sources(db: Database, sources: Iterable[dict[str, Any]]) -> int:
-    """Insert or update registry entries (keys: id, name, country, source_type, language, config)."""
+    """Insert or update registry entries (id, name, country, source_type, language, config)."""
     count = 0
     stamp = now()
     with db.atomic():

@@ -120,7 +120,8 @@ def _print_summary(db: Any) -> None:
 
     s = summary(db)
     total = sum(s["source"].values())
-    console.print(f"[bold]{total} articles[/] in {db.conn.execute('PRAGMA database_list').fetchone()[2]}")
+    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    console.print(f"[bold]{total} articles[/] in {path}")
     for key, title in [("source", "per source"), ("language", "per language"),
                        ("kind", "per kind"), ("primary_country", "per primary country"),
                        ("relevant", "relevance"), ("theme", "per theme (relevant items)")]:

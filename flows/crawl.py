@@ -98,7 +98,7 @@ def load_crawl(
     db: Database, sources: list[Source], output: CrawlOutput, batch: str,
     flow_run_id: str | None = None,
 ) -> LoadResult:
-    """Store a crawl's sources, runs, articles and errors. Loading the same output twice is a no-op."""
+    """Store a crawl's sources, runs, articles and errors; loading it twice is a no-op."""
     store.upsert_sources(
         db,
         ({"id": s.id, "name": s.name, "country": s.country, "source_type": s.source_type,

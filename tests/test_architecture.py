@@ -32,3 +32,9 @@ def test_our_packages_import_from_this_checkout() -> None:
     for name in OUR_PACKAGES:
         module = importlib.import_module(name)
         assert Path(module.__file__).resolve().parent == ROOT / name
+
+
+def test_code_is_ruff_clean() -> None:
+    ruff = Path(sys.executable).with_name("ruff")
+    proc = subprocess.run([str(ruff), "check", "."], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:]

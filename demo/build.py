@@ -16,7 +16,7 @@ import re
 import shutil
 import sys
 import xml.etree.ElementTree as ET
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
 from string import Template
@@ -298,7 +298,7 @@ def open_graph(title: str, description: str, url: str, site_name: str, locale: s
     return "\n".join(f'<meta property="{k}" content="{esc(v)}">' for k, v in rows)
 
 
-def links_list(items: list[dict], site: "Site", cls: str = "") -> str:
+def links_list(items: list[dict], site: Site, cls: str = "") -> str:
     attr = f' class="{cls}"' if cls else ""
     rows = "\n".join(f'<li><a href="{site.article_path(it)}">{esc(it["title"])}</a></li>' for it in items)
     return f"<ul{attr}>\n{rows}\n</ul>"
@@ -1175,7 +1175,7 @@ def write_pdf(path: Path, pdf_spec: dict) -> None:
     doc.set_creator("newsdesk demo build")
     doc.set_producer("fpdf2")
     doc.set_lang(pdf_spec["language"])
-    doc.set_creation_date(datetime.combine(pdf_spec["published"], time(9, 0), timezone.utc))
+    doc.set_creation_date(datetime.combine(pdf_spec["published"], time(9, 0), UTC))
     doc.set_auto_page_break(True, margin=20)
     doc.set_margins(22, 18, 22)
     doc.add_page()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -83,7 +82,8 @@ def _progress(label: str) -> Iterator[Any]:
 
 
 def _crawl_and_load(
-    db: Any, sources_path: Path, ids: list[str], settings: dict[str, str] | None = None
+    db: Any, sources_path: Path, ids: list[str], settings: dict[str, str] | None = None,
+    served_as: tuple[str, str] | None = None,
 ) -> Any:
     from flows.crawl import crawl_sources, load_crawl, new_batch
 
@@ -92,7 +92,8 @@ def _crawl_and_load(
     with tempfile.TemporaryDirectory(prefix="newsdesk-crawl-") as tmp:
         with err.status(f"crawling {len(sources)} source(s)…"):
             output = crawl_sources(
-                sources_path, [s.id for s in sources], db, Path(tmp), settings=settings
+                sources_path, [s.id for s in sources], db, Path(tmp), settings=settings,
+                served_as=served_as,
             )
         if output.report is None:
             log = (Path(tmp) / "crawl.log").read_text(encoding="utf-8", errors="replace")
@@ -108,24 +109,17 @@ def _classify(db: Any, all_articles: bool = False) -> int:
         return classify_articles(db, all_articles=all_articles, progress=update)
 
 
-def _print_counts(title: str, counts: dict[str, int]) -> None:
-    table = Table(title=title, title_justify="left", show_header=False, box=None)
-    for key, value in counts.items():
-        table.add_row(key, str(value))
-    console.print(table)
-
-
 def _print_summary(db: Any) -> None:
     from db.queries import summary
 
     s = summary(db)
-    total = sum(s["source"].values())
     path = db.conn.execute("PRAGMA database_list").fetchone()[2]
-    console.print(f"[bold]{total} articles[/] in {path}")
+    console.print(f"[bold]{sum(s['source'].values())} articles[/] in {path}")
     for key, title in [("source", "per source"), ("language", "per language"),
                        ("kind", "per kind"), ("primary_country", "per primary country"),
-                       ("relevant", "relevance"), ("theme", "per theme (relevant items)")]:
-        _print_counts(title, s[key])
+                       ("relevant", "relevant"), ("theme", "per theme")]:
+        counts = " · ".join(f"{k} {v}" for k, v in s[key].items()) or "-"
+        console.print(f"[bold]{title}:[/] {counts}", highlight=False)
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -145,7 +139,8 @@ def demo(
     database = _open(db)
     with DemoSite() as site:
         err.print(f"demo site at {site.base}")
-        result = _crawl_and_load(database, site.sources, [], settings=LOOPBACK_SETTINGS)
+        result = _crawl_and_load(database, site.sources, [], settings=LOOPBACK_SETTINGS,
+                                 served_as=site.served_as)
     labelled = _classify(database)
     console.print(
         f"crawl: {result.new} new, {result.changed} changed, {result.unchanged} unchanged, "
@@ -210,16 +205,11 @@ def evaluate(file: Annotated[Path, typer.Argument(help="Labelled JSONL file.")])
 
 
 def _serve(db: Path, host: str, port: int) -> None:
-    import subprocess
+    from publish.app import serve as serve_datasette
 
-    metadata = Path(__file__).resolve().parent.parent / "datasette-metadata.json"
-    cmd = [sys.executable, "-m", "datasette", "serve", str(db), "-h", host, "-p", str(port),
-           "--setting", "suggest_facets", "off"]
-    if metadata.is_file():
-        cmd += ["--metadata", str(metadata)]
-    console.print(f"Datasette on http://{host}:{port}/ (Ctrl-C to stop)")
+    console.print(f"Datasette on http://{host}:{port}/ (database at /newsdesk; Ctrl-C to stop)")
     try:
-        subprocess.run(cmd, check=False)
+        serve_datasette(db, host, port)
     except KeyboardInterrupt:
         pass
 

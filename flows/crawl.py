@@ -39,6 +39,7 @@ class CrawlOutput:
     returncode: int
     started_at: str
     report: dict[str, Any] | None
+    served_as: tuple[str, str] | None = None
 
 
 @dataclass
@@ -55,11 +56,20 @@ class LoadResult:
 def crawl_sources(
     sources_path: Path, source_ids: list[str], db: Database, workdir: Path, *,
     settings: dict[str, str] | None = None, timeout: float = 3600,
+    served_as: tuple[str, str] | None = None,
 ) -> CrawlOutput:
-    """Crawl in a child process (`python -m crawlers.run`), skipping URLs already stored."""
+    """Crawl in a child process (`python -m crawlers.run`), skipping URLs already stored.
+
+    `served_as=(identity_base, served_base)`: the sites are reached at another address than
+    the one their URLs are stored under (the demo site on a free port); stored URLs are
+    translated both ways so ids stay stable.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     known = workdir / "known-urls.txt"
-    known.write_text("\n".join(sorted(queries.known_urls(db))), encoding="utf-8")
+    urls = sorted(queries.known_urls(db))
+    if served_as:
+        urls = [u.replace(served_as[0], served_as[1], 1) for u in urls]
+    known.write_text("\n".join(urls), encoding="utf-8")
     cmd = [
         sys.executable, "-m", "crawlers.run", "--sources", str(sources_path),
         "--out", str(workdir), "--known", str(known),
@@ -77,10 +87,10 @@ def crawl_sources(
             code = -1
     report_path = workdir / "report.json"
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else None
-    return CrawlOutput(workdir, code, started, report)
+    return CrawlOutput(workdir, code, started, report, served_as)
 
 
-def read_items(path: Path) -> list[dict[str, Any]]:
+def read_items(path: Path, served_as: tuple[str, str] | None = None) -> list[dict[str, Any]]:
     """Article items of a JSON Lines feed; a truncated last line (killed crawl) is skipped."""
     items = []
     if not path.is_file():
@@ -88,9 +98,14 @@ def read_items(path: Path) -> list[dict[str, Any]]:
     with open(path, encoding="utf-8") as f:
         for line in f:
             try:
-                items.append(json.loads(line))
+                item = json.loads(line)
             except json.JSONDecodeError:
                 continue
+            if served_as:
+                for key in ("url", "canonical_url"):
+                    if item.get(key):
+                        item[key] = item[key].replace(served_as[1], served_as[0], 1)
+            items.append(item)
     return items
 
 
@@ -105,7 +120,7 @@ def load_crawl(
           "language": s.language, "config": s.model_dump()} for s in sources),
     )
     by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for item in read_items(output.workdir / "items.jsonl"):
+    for item in read_items(output.workdir / "items.jsonl", output.served_as):
         by_source[item["source_id"]].append(item)
     report = (output.report or {}).get("sources", {})
     result = LoadResult()

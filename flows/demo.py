@@ -32,6 +32,8 @@ class DemoSite:
         handler = partial(_QuietHandler, directory=str(self.root))
         self.server = ThreadingHTTPServer((host, port), handler)
         self.base = f"http://{host}:{self.server.server_address[1]}"
+        # articles are stored under the built base whatever port serves them, so ids are stable
+        self.served_as = (BUILT_BASE, self.base)
         self._copy(SITE_DIR, self.root)
         self.sources = Path(self._tmp.name) / "sources.yaml"
         self._copy_file(SOURCES, self.sources)

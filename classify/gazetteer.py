@@ -71,6 +71,7 @@ class Group:
     default: str | None
     cues: dict[str, tuple[str, ...]]  # iso3 -> canonical cue keys (token sequences)
     person_name: bool
+    evidence: tuple[str, ...]  # candidates that evidence elsewhere in the text may pick
 
 
 @dataclass
@@ -145,7 +146,8 @@ def _load_ambiguity(key) -> tuple[dict, dict[str, Group], dict[str, str]]:
     for name, g in data["groups"].items():
         cues = {iso3: tuple(key(c) for c in words) for iso3, words in (g.get("cues") or {}).items()}
         groups[name] = Group(name, tuple(g["candidates"]), g.get("default"), cues,
-                             bool(g.get("person_name")))
+                             bool(g.get("person_name")),
+                             tuple(g.get("evidence") or g["candidates"]))
         for form in g["forms"]:
             forms[form] = name
     return data, groups, forms

@@ -12,7 +12,8 @@ import yaml
 from classify.geo.paths import DATA_DIR
 
 # Skipped when looking back from a mention: list separators, articles, other mentions.
-_SKIP = frozenset(", ; : & and or y et e und и the la le les el los las l' o a as os der die".split())
+_SKIP = frozenset(
+    ", ; : & and or y et e und и the la le les el los las l' o a as os der die".split())
 
 
 @dataclass(frozen=True)
@@ -86,3 +87,18 @@ def is_global(text: str) -> bool:
     """Whether the text speaks of the world as a whole."""
     c = cues()
     return bool(c.global_re.search(text) or c.global_exact_re.search(text))
+
+
+def first_list(hits: list, low: list[str]) -> int:
+    """How many hits make up the first mention: one, or a list joined by commas and 'and'
+    ("Kenya and Uganda agreed ...") whose countries share the first place."""
+    if not hits:
+        return 0
+    n = 1
+    while n < len(hits):
+        a, b = hits[n - 1], hits[n]
+        if a.tok_start < 0 or b.tok_start < a.tok_end or any(
+                w not in _SKIP for w in low[a.tok_end: b.tok_start]):
+            break
+        n += 1
+    return n

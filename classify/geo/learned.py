@@ -1,11 +1,12 @@
-"""Learned country cues: a linear model over words and word pairs, trained on CoronaNet's
+"""Learned country cues: a Complement Naive Bayes model over words and word
+pairs, trained on CoronaNet's
 human-labelled policy texts, that knows what the gazetteer cannot list — local place names,
 officials, institutions, currencies ("Reutte", "Al Khalifa", "oblast", "DFAT").
 
 It is stored as a term table (derived/learned_terms.tsv.gz: term, country, weight), so using it
 needs no scikit-learn and no pickle. Train it (scikit-learn, train split only) with
 
-    uv run python -m classify.geo.learned train [--policy-texts PATH]
+    uv run python -m classify.geo.learned train [--policy-texts PATH] [--holdout F --out PATH]
 
 The model is trained on each text twice, as written and with the labelled country's own names
 (names, demonyms, capitals) removed, so that it learns cues other than the names the gazetteer
@@ -25,7 +26,13 @@ from classify.geo.paths import DATA_DIR
 
 TERMS = DATA_DIR / "derived" / "learned_terms.tsv.gz"
 _WORD = re.compile(r"[^\W\d_]{2,}")
-BIAS = "__bias__"
+
+
+def hash_fraction(text: str) -> float:
+    """A stable number in [0, 1) per text, to hold texts out of training."""
+    import hashlib
+
+    return int(hashlib.md5(text.encode()).hexdigest()[:8], 16) / 16**8
 
 
 def features(text: str) -> list[str]:
@@ -35,45 +42,55 @@ def features(text: str) -> list[str]:
 
 
 class LearnedModel:
-    """Country probabilities from the term table."""
+    """Country probabilities from the term table (weights parsed on first use of a term)."""
 
-    def __init__(self, weights: dict[str, list[tuple[str, float]]], bias: dict[str, float]):
-        self.weights = weights
-        self.bias = bias
+    def __init__(self, raw: dict[str, str]):
+        self.raw = raw
+        self.parsed: dict[str, tuple[tuple[str, float], ...]] = {}
 
-    def probabilities(self, text: str) -> dict[str, float]:
-        """Probability per country (softmax over all countries), or {} with no known term."""
-        logits = dict(self.bias)
-        seen = False
+    def _weights(self, term: str) -> tuple[tuple[str, float], ...]:
+        got = self.parsed.get(term)
+        if got is None:
+            cell = self.raw.get(term)
+            got = tuple((p[:3], float(p[4:])) for p in cell.split(" ")) if cell else ()
+            self.parsed[term] = got
+        return got
+
+    def probabilities(self, text: str, temperature: float = 1.0) -> dict[str, float]:
+        """Probability per country among those with evidence (softmax of summed weights /
+        temperature, countries without evidence at 0), or {} with no known term."""
+        logits: dict[str, float] = {}
         for f in set(features(text)):
-            for iso3, w in self.weights.get(f, ()):
-                logits[iso3] += w
-                seen = True
-        if not seen:
+            if f in self.raw:
+                for iso3, w in self._weights(f):
+                    logits[iso3] = logits.get(iso3, 0.0) + w
+        if not logits:
             return {}
         top = max(logits.values())
-        exp = {c: math.exp(v - top) for c, v in logits.items() if v - top > -12}
-        z = sum(exp.values())
+        exp = {c: math.exp((v - top) / temperature) for c, v in logits.items()
+               if (v - top) / temperature > -12}
+        z = sum(exp.values()) + max(0, len(_CLASSES) - len(logits)) * math.exp(-top / temperature)
         return {c: e / z for c, e in exp.items()}
 
 
+_CLASSES: set[str] = set()
+
+
 @cache
-def get_model() -> LearnedModel | None:
+def get_model(path: Path = TERMS) -> LearnedModel | None:
     """The learned model, or None when the term table has not been trained."""
-    if not TERMS.exists():
+    if not path.exists():
         return None
-    weights: dict[str, list[tuple[str, float]]] = {}
-    bias: dict[str, float] = {}
-    with gzip.open(TERMS, "rt", encoding="utf-8") as f:
+    raw: dict[str, str] = {}
+    with gzip.open(path, "rt", encoding="utf-8") as f:
         for line in f:
             if line.startswith("#"):
+                if line.startswith("# classes "):
+                    _CLASSES.update(line.split()[2:])
                 continue
-            term, iso3, w = line.rstrip("\n").split("\t")
-            if term == BIAS:
-                bias[iso3] = float(w)
-            else:
-                weights.setdefault(term, []).append((iso3, float(w)))
-    return LearnedModel(weights, bias)
+            term, _, cell = line.rstrip("\n").partition("\t")
+            raw[term] = cell
+    return LearnedModel(raw)
 
 
 def _training_rows(path: Path, split: str) -> list[tuple[str, str]]:
@@ -88,11 +105,15 @@ def _training_rows(path: Path, split: str) -> list[tuple[str, str]]:
     return rows
 
 
-def train(path: Path, min_df: int = 3, alpha: float = 2e-6, keep: float = 0.05) -> None:
-    """Fit on the train split and write the term table (weights with |w| >= keep)."""
+def train(path: Path, out: Path = TERMS, min_df: int = 3, alpha: float = 0.3, keep: float = 0.5,
+          holdout: float = 0.0) -> None:
+    """Fit Complement Naive Bayes on the train split and write the term table.
+
+    A feature's weight is stored relative to its median over countries (which leaves the
+    ranking of countries unchanged), and only weights at least `keep` away from it are kept."""
     import numpy as np
     from sklearn.feature_extraction.text import CountVectorizer
-    from sklearn.linear_model import SGDClassifier
+    from sklearn.naive_bayes import ComplementNB
 
     from classify.gazetteer import get_gazetteer
 
@@ -106,27 +127,30 @@ def train(path: Path, min_df: int = 3, alpha: float = 2e-6, keep: float = 0.05) 
         return patterns[iso3].sub("", text)
 
     rows = _training_rows(path, "train")
+    if holdout:  # for choosing scoring weights without the dev split
+        rows = [r for r in rows if hash_fraction(r[0]) >= holdout]
     texts = [t for t, _ in rows] + [strip(t, c) for t, c in rows]
     labels = [c for _, c in rows] * 2
     vec = CountVectorizer(analyzer=features, binary=True, min_df=min_df, dtype=np.float32)
     x = vec.fit_transform(texts)
-    clf = SGDClassifier(loss="log_loss", alpha=alpha, max_iter=15, tol=None, random_state=0,
-                        n_jobs=2)
-    clf.fit(x, labels)
+    clf = ComplementNB(alpha=alpha).fit(x, labels)
+    w = clf.feature_log_prob_.astype(np.float32)
+    w -= np.median(w, axis=0, keepdims=True)
     vocab = vec.get_feature_names_out()
-    TERMS.parent.mkdir(parents=True, exist_ok=True)
-    n = 0
-    with gzip.open(TERMS, "wt", encoding="utf-8", compresslevel=9) as f:
-        f.write(f"# learned country cues: SGD log-loss, alpha={alpha}, min_df={min_df}, "
-                f"|w|>={keep}; {len(rows)} CoronaNet train texts, each also without own names\n")
-        for c, b in zip(clf.classes_, clf.intercept_, strict=True):
-            f.write(f"{BIAS}\t{c}\t{b:.3f}\n")
-        for ci, c in enumerate(clf.classes_):
-            w = clf.coef_[ci]
-            for j in np.flatnonzero(np.abs(w) >= keep):
-                f.write(f"{vocab[j]}\t{c}\t{w[j]:.3f}\n")
-                n += 1
-    print(f"{x.shape[1]} features, {n} weights kept, written to {TERMS}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    classes = [str(c) for c in clf.classes_]
+    cells: dict[int, list[str]] = {}
+    rows_, cols = np.nonzero(np.abs(w) >= keep)
+    for ci, j in zip(rows_, cols, strict=True):
+        cells.setdefault(int(j), []).append(f"{classes[ci]}:{w[ci, j]:.2f}")
+    with gzip.open(out, "wt", encoding="utf-8", compresslevel=9) as f:
+        f.write(f"# learned country cues: ComplementNB alpha={alpha}, min_df={min_df}, "
+                f"|w - median| >= {keep}; {len(rows)} CoronaNet train texts, each also "
+                f"without its country's own names\n# classes {' '.join(classes)}\n")
+        for j, cell in sorted(cells.items()):
+            f.write(f"{vocab[j]}\t{' '.join(cell)}\n")
+    n = sum(len(c) for c in cells.values())
+    print(f"{x.shape[1]} features, {n} weights kept, written to {out}")
 
 
 def main(argv: list[str]) -> None:
@@ -136,7 +160,9 @@ def main(argv: list[str]) -> None:
     if argv[:1] == ["train"]:
         path = Path(argv[argv.index("--policy-texts") + 1]) if "--policy-texts" in argv \
             else default
-        train(path)
+        holdout = float(argv[argv.index("--holdout") + 1]) if "--holdout" in argv else 0.0
+        out = Path(argv[argv.index("--out") + 1]) if "--out" in argv else TERMS
+        train(path, out, holdout=holdout)
     else:
         print(__doc__)
 

@@ -22,6 +22,26 @@ _UNSPACED_RUN = re.compile(_UNSPACED.pattern + "+")
 
 
 @dataclass(frozen=True)
+class Tokens:
+    """A tokenized text as plain lists (walking a spaCy Doc's tokens costs more than matching)."""
+
+    text: str
+    words: list[str]
+    starts: list[int]
+    low: list[str]
+
+    @classmethod
+    def of(cls, doc: Doc, text: str) -> Tokens:
+        """The tokens of a doc made from `text`."""
+        if not len(doc):
+            return cls(text, [], [], [])
+        spans = doc.to_array(["IDX", "LENGTH"]).tolist()
+        starts = [a for a, _ in spans]
+        words = [text[a: a + n] for a, n in spans]
+        return cls(text, words, starts, [w.lower() for w in words])
+
+
+@dataclass(frozen=True)
 class Hit:
     """One gazetteer form found in a text: character and token offsets, and its meaning."""
 
@@ -50,23 +70,21 @@ class Matcher:
         self.gaz = gaz
         self.resolve = make_resolver(gaz.known_tokens)
 
-    def norms(self, doc: Doc) -> list[str | None]:
-        """The canonical known token for each token of a doc, or None."""
+    def norms(self, toks: Tokens) -> list[str | None]:
+        """The canonical known token for each token, or None."""
         resolve = self.resolve
-        return [None if t.is_space else resolve(t.text) for t in doc]
+        return [None if w.isspace() else resolve(w) for w in toks.words]
 
-    def hits(self, doc: Doc, norms: list[str | None] | None = None) -> list[Hit]:
-        """All longest, case-valid hits in a doc, in text order."""
-        if norms is None:
-            norms = self.norms(doc)
-        out = list(self._spaced(doc, norms))
-        text = doc.text
+    def hits(self, toks: Tokens) -> list[Hit]:
+        """All longest, case-valid hits in a text, in text order."""
+        out = list(self._spaced(toks, self.norms(toks)))
+        text = toks.text
         if _UNSPACED.search(text):
             out.extend(self._unspaced(text))
             out.sort(key=lambda h: h.start)
         return out
 
-    def _spaced(self, doc: Doc, norms: list[str | None]) -> Iterator[Hit]:
+    def _spaced(self, toks: Tokens, norms: list[str | None]) -> Iterator[Hit]:
         keys, prefixes = self.gaz.keys, self.gaz.prefixes
         n, i = len(norms), 0
         while i < n:
@@ -87,10 +105,10 @@ class Matcher:
                 k = f"{k} {norms[j]}"
             hit = None
             for end, key in reversed(found):  # longest first
-                span = doc[i:end]
+                a, b = toks.starts[i], toks.starts[end - 1] + len(toks.words[end - 1])
                 target = keys[key]
-                if case_ok(span.text, target):
-                    hit = Hit(span.start_char, span.end_char, i, end, span.text, target)
+                if case_ok(toks.text[a:b], target):
+                    hit = Hit(a, b, i, end, toks.text[a:b], target)
                     break
             if hit is None:
                 i += 1

@@ -1,8 +1,10 @@
 """Run one crawl in this process: `python -m crawlers.run` (the parent runs it as a child).
 
 Scrapy's reactor cannot restart inside one process, so every crawl gets its own process
-(DESIGN §9). Writes `items.jsonl` (Article items) and `report.json` (per-source counts and
-errors) into the output folder.
+(DESIGN §9). Writes into the output folder: `items.jsonl` (Article items), `fetches.jsonl`
+(one line per response: status and validators) and `report.json` (per-source counts and
+errors). `--state` is the JSON the parent exported from the database (known URLs,
+validators, URLs to retry, last successful crawl per source); `--warc-dir` enables the archive.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sources", required=True)
     parser.add_argument("--source", action="append", default=[])
     parser.add_argument("--out", required=True)
-    parser.add_argument("--known", default="", help="file of known URLs, one per line")
+    parser.add_argument("--state", default="", help="crawl state JSON exported by the parent")
+    parser.add_argument("--warc-dir", default="", help="archive responses into this folder")
+    parser.add_argument("--warc-name", default="", help="folder name recorded in items")
     parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args(argv)
     try:
@@ -37,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     settings = Settings()
     settings.setmodule(default_settings, priority="project")
+    if args.warc_dir:
+        settings.set("NEWSDESK_WARC_DIR", args.warc_dir, priority="cmdline")
+        settings.set("NEWSDESK_WARC_NAME", args.warc_name, priority="cmdline")
     for pair in args.set:
         name, _, value = pair.partition("=")
         settings.set(name, value, priority="cmdline")
@@ -44,10 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         "FEEDS", {str(out / "items.jsonl"): {"format": "jsonlines", "overwrite": True}},
         priority="cmdline",
     )
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     process.crawl(
-        RegistrySpider, sources=args.sources, source=",".join(args.source), known=args.known,
-        report=str(out / "report.json"),
+        RegistrySpider, sources=args.sources, source=",".join(args.source), state=args.state,
+        report=str(out / "report.json"), fetch_log=str(out / "fetches.jsonl"),
     )
     process.start()
     return 0 if (out / "report.json").is_file() else 1

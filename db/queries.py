@@ -104,3 +104,295 @@ def summary(db: Database) -> dict[str, dict[str, int]]:
         ),
         "theme": dict(themes.most_common()),
     }
+
+
+# -- crawl state for incremental crawls (issue 3) -------------------------------------------
+
+# Errors worth another try on the next run; the others (404, robots, parse...) are not.
+TRANSIENT_ERRORS = frozenset({
+    "timeout", "dns", "connection-refused", "connection-lost", "truncated", "cancelled",
+    "http-408", "http-429", "http-500", "http-502", "http-503", "http-504", "http-522",
+    "http-524",
+})
+MAX_RETRY_RUNS = 5  # a URL that failed in this many runs is left alone
+RETRY_ROLES = ("article", "sitemap", "listing")
+
+
+def crawl_state(
+    db: Database, source_ids: list[str], *, revalidate_days: int = 7, today: str | None = None,
+) -> dict[str, Any]:
+    """What a crawl of these sources needs to know (crawlers.run --state).
+
+    `known`: stored article URLs; `validators`: ETag and Last-Modified per fetched URL;
+    `revalidate`: articles published in the last revalidate_days (they may still change);
+    `retry`: per source, URLs (and their role) that failed for a transient reason in its latest
+    run; `last_success`: per source, the start of its latest run that did not fail.
+    """
+    marks = ", ".join("?" for _ in source_ids)
+    validators = {
+        url: {"etag": etag, "last_modified": lm}
+        for url, etag, lm in db.execute(
+            f"SELECT url, etag, last_modified FROM fetch_state WHERE source_id IN ({marks}) "
+            "AND (etag IS NOT NULL OR last_modified IS NOT NULL)", source_ids,
+        ).fetchall()
+    }
+    since = db.execute(
+        "SELECT date(coalesce(?, 'now'), ?)", [today, f"-{int(revalidate_days)} days"]
+    ).fetchone()[0]
+    revalidate = sorted({
+        u for row in db.execute(
+            f"SELECT url, canonical_url FROM articles WHERE source_id IN ({marks}) "
+            "AND published >= ?", [*source_ids, since],
+        ).fetchall() for u in row
+    })
+    known = known_urls(db)
+    retry: dict[str, list[dict[str, str]]] = {}
+    for sid in source_ids:
+        latest = db.execute(
+            "SELECT max(id) FROM crawl_runs WHERE source_id = ?", [sid]
+        ).fetchone()[0]
+        if latest is None:
+            continue
+        rows = db.execute(
+            f"""
+            SELECT e.url, e.kind, coalesce(e.role, 'article'),
+                (SELECT count(DISTINCT e2.run_id) FROM crawl_errors e2
+                 JOIN crawl_runs r2 ON r2.id = e2.run_id
+                 WHERE e2.url = e.url AND r2.source_id = ?) AS runs
+            FROM crawl_errors e WHERE e.run_id = ?
+                AND coalesce(e.role, 'article') IN ({', '.join('?' for _ in RETRY_ROLES)})
+            """, [sid, latest, *RETRY_ROLES],
+        ).fetchall()
+        urls = {}
+        for url, kind, role, runs in rows:
+            if kind in TRANSIENT_ERRORS and runs < MAX_RETRY_RUNS and url not in known:
+                urls[url] = role
+        if urls:
+            retry[sid] = [{"url": u, "role": r} for u, r in sorted(urls.items())]
+    last_success = dict(db.execute(
+        f"SELECT source_id, max(started_at) FROM crawl_runs WHERE source_id IN ({marks}) "
+        "AND status IN ('ok', 'partial') GROUP BY source_id", source_ids,
+    ).fetchall())
+    return {"known": sorted(known), "validators": validators, "revalidate": revalidate,
+            "retry": retry, "last_success": last_success}
+
+
+def database_folder(db: Database) -> str | None:
+    """Folder of the database file (None for an in-memory database)."""
+    for _, name, path in db.execute("PRAGMA database_list").fetchall():
+        if name == "main" and path:
+            from pathlib import Path
+
+            return str(Path(path).resolve().parent)
+    return None
+
+
+# -- curator review (issue 8) ---------------------------------------------------------------
+
+DEFAULT_THRESHOLD = 0.5  # decision threshold of a label whose model records none
+REVIEW_FILTERS = ("country", "theme", "language", "source")
+
+
+def _connection(db: Any) -> Any:
+    """The sqlite3 connection of a sqlite_utils Database, or the connection itself."""
+    return getattr(db, "conn", db)
+
+
+def curator_password_hash(db: Any, name: str) -> str | None:
+    """The stored password hash of a curator, or None when there is no such curator."""
+    row = _connection(db).execute(
+        "SELECT password_hash FROM curators WHERE name = ?", [name]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def curator_exists(db: Any, name: str) -> bool:
+    """Whether a curator account of this name exists."""
+    return _connection(db).execute(
+        "SELECT 1 FROM curators WHERE name = ?", [name]
+    ).fetchone() is not None
+
+
+def curator_names(db: Any) -> list[str]:
+    """Names of every curator account."""
+    return [r[0] for r in _connection(db).execute("SELECT name FROM curators ORDER BY name")]
+
+
+def label_thresholds(db: Any) -> dict[str, dict[str, float]]:
+    """Decision thresholds per model version and label (`models.metrics` key `thresholds`)."""
+    out: dict[str, dict[str, float]] = {}
+    for version, metrics in _connection(db).execute("SELECT version, metrics FROM models"):
+        try:
+            found = (json.loads(metrics or "{}") or {}).get("thresholds") or {}
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(found, dict):
+            out[version] = {str(k): float(v) for k, v in found.items()
+                            if isinstance(v, int | float)}
+    return out
+
+
+def _margin_sql(thresholds: dict[str, dict[str, float]]) -> tuple[str, str, list[Any]]:
+    """A CTE of thresholds and the SQL of an article's margin: its score nearest a threshold.
+
+    The margin of a model-labelled article is the smallest distance between a label's
+    probability and that label's threshold: relevance always, themes when it is relevant.
+    """
+    rows = [(v, label, t) for v, labels in thresholds.items() for label, t in labels.items()]
+    values = ", ".join("(?, ?, ?)" for _ in rows) or "(NULL, NULL, NULL)"
+    params: list[Any] = [x for row in rows for x in row]
+    cte = f"th(version, label, t) AS (VALUES {values})"
+    rel = (f"abs(a.relevance_score - coalesce((SELECT t FROM th WHERE th.version = "
+           f"a.model_version AND th.label = 'relevant'), {DEFAULT_THRESHOLD}))")
+    themes = (f"(SELECT min(abs(j.value - coalesce(th.t, {DEFAULT_THRESHOLD}))) FROM "
+              "json_each(CASE WHEN json_valid(a.theme_scores) THEN a.theme_scores "
+              "ELSE '{}' END) AS j LEFT JOIN th ON th.version = a.model_version "
+              "AND th.label = j.key WHERE j.type IN ('integer', 'real'))")
+    margin = (f"CASE WHEN a.relevant = 1 AND {themes} IS NOT NULL "
+              f"THEN min({rel}, {themes}) ELSE {rel} END")
+    return cte, margin, params
+
+
+def _review_where(filters: dict[str, str | None]) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    if filters.get("country"):
+        where.append("(a.primary_country = ? OR EXISTS (SELECT 1 FROM json_each("
+                     "CASE WHEN json_valid(a.countries) THEN a.countries ELSE '[]' END) "
+                     "WHERE value = ?))")
+        params += [filters["country"], filters["country"]]
+    if filters.get("theme"):
+        where.append("EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(a.themes) "
+                     "THEN a.themes ELSE '[]' END) WHERE value = ?)")
+        params.append(filters["theme"])
+    if filters.get("language"):
+        where.append("a.language = ?")
+        params.append(filters["language"])
+    if filters.get("source"):
+        where.append("a.source_id = ?")
+        params.append(filters["source"])
+    return where, params
+
+
+def review_queue(
+    db: Any, *, limit: int = 50, offset: int = 0, after: str | None = None,
+    **filters: str | None,
+) -> list[dict[str, Any]]:
+    """Items awaiting a curator (labelled by the model only), most uncertain first.
+
+    Filters: country (primary or any labelled country), theme, language, source (id). With
+    `after` (an article id), the items that follow that article in this order.
+    """
+    conn = _connection(db)
+    thresholds = label_thresholds(conn)
+    cte, margin, cte_params = _margin_sql(thresholds)
+    where, wparams = _review_where(filters)
+    sql = (f"WITH {cte}, q AS (SELECT a.id, a.title, a.published, a.language, a.source_id, "
+           "a.primary_country, a.countries, a.themes, a.theme_scores, a.relevant, "
+           f"a.relevance_score, a.model_version, {margin} AS margin FROM articles AS a "
+           "WHERE a.labelled_by = 'model'"
+           + "".join(f" AND {w}" for w in where) + ") "
+           "SELECT * FROM q")
+    params = [*cte_params, *wparams]
+    if after is not None:
+        here = _model_margin(conn, after, thresholds)
+        key = (1, 0.0) if here is None else (0, here)
+        sql += " WHERE (q.margin IS NULL, coalesce(q.margin, 0), q.id) > (?, ?, ?)"
+        params += [key[0], key[1], after]
+    sql += " ORDER BY q.margin IS NULL, q.margin, q.id LIMIT ? OFFSET ?"
+    cursor = conn.execute(sql, [*params, limit, offset])
+    names = [d[0] for d in cursor.description]
+    out = []
+    for row in cursor.fetchall():
+        item = dict(zip(names, row, strict=True))
+        for key, default in (("countries", []), ("themes", []), ("theme_scores", {})):
+            try:
+                item[key] = json.loads(item[key]) if item[key] else default
+            except ValueError:
+                item[key] = default
+        item["closest"] = _closest_label(item, thresholds.get(item["model_version"] or "", {}))
+        out.append(item)
+    return out
+
+
+def _model_margin(conn: Any, article_id: str, thresholds: dict[str, dict[str, float]]
+                  ) -> float | None:
+    """An article's margin from its latest model labels (as the queue saw it before any
+    curator decision), in Python: the same definition as _margin_sql."""
+    latest: dict[str, tuple[Any, Any, Any, Any]] = {}
+    for field, value, score, detail, version in conn.execute(
+        "SELECT field, value, score, detail, model_version FROM labels WHERE article_id = ? "
+        "AND origin = 'model' AND field IN ('relevant', 'themes') ORDER BY id", [article_id],
+    ):
+        latest[field] = (value, score, detail, version)
+    if "relevant" not in latest or latest["relevant"][1] is None:
+        return None
+    value, score, _, version = latest["relevant"]
+    limits = thresholds.get(version or "", {})
+    margins = [abs(score - limits.get("relevant", DEFAULT_THRESHOLD))]
+    if value == "true" and "themes" in latest:
+        try:
+            scores = json.loads(latest["themes"][2] or "{}")
+        except ValueError:
+            scores = {}
+        if isinstance(scores, dict):
+            margins += [abs(p - limits.get(t, DEFAULT_THRESHOLD)) for t, p in scores.items()
+                        if isinstance(p, int | float)]
+    return min(margins)
+
+
+def _closest_label(item: dict[str, Any], thresholds: dict[str, float]) -> str | None:
+    """The label whose probability is nearest its threshold (what makes the item uncertain)."""
+    scores: dict[str, float] = {}
+    if item.get("relevance_score") is not None:
+        scores["relevant"] = item["relevance_score"]
+    if item.get("relevant") and isinstance(item.get("theme_scores"), dict):
+        scores.update({k: v for k, v in item["theme_scores"].items()
+                       if isinstance(v, int | float)})
+    if not scores:
+        return None
+    return min(scores, key=lambda k: (abs(scores[k] - thresholds.get(k, DEFAULT_THRESHOLD)),
+                                      k != "relevant"))
+
+
+def review_queue_size(db: Any, **filters: str | None) -> int:
+    """How many items await a curator (with the same filters as review_queue)."""
+    where, params = _review_where(filters)
+    return _connection(db).execute(
+        "SELECT count(*) FROM articles AS a WHERE a.labelled_by = 'model'"
+        + "".join(f" AND {w}" for w in where), params,
+    ).fetchone()[0]
+
+
+def review_next(db: Any, article_id: str, **filters: str | None) -> str | None:
+    """The item to review after article_id: the next in the queue, else its first."""
+    for after in (article_id, None):
+        rows = review_queue(db, limit=2, after=after, **filters)
+        for row in rows:
+            if row["id"] != article_id:
+                return row["id"]
+    return None
+
+
+def latest_review(db: Any, article_id: str) -> dict[str, Any] | None:
+    """The newest curator review of an article (id, curator, created_at, after, note)."""
+    row = _connection(db).execute(
+        "SELECT id, curator, created_at, before, after, note FROM reviews "
+        "WHERE article_id = ? ORDER BY id DESC LIMIT 1", [article_id],
+    ).fetchone()
+    if row is None:
+        return None
+    return {"id": row[0], "curator": row[1], "created_at": row[2],
+            "before": json.loads(row[3]) if row[3] else None,
+            "after": json.loads(row[4]) if row[4] else None, "note": row[5]}
+
+
+def latest_curator_labels(db: Any, article_id: str) -> dict[str, Any]:
+    """The latest curator value of each label field of an article (fields never curated absent)."""
+    out: dict[str, Any] = {}
+    for field, value in _connection(db).execute(
+        "SELECT field, value FROM labels WHERE article_id = ? AND origin = 'curator' ORDER BY id",
+        [article_id],
+    ):
+        out[field] = json.loads(value) if value is not None else None
+    return out

@@ -528,3 +528,21 @@ def m010_crawl_incremental(db: Database) -> None:
     """Validators per fetched URL, near-duplicate clusters, transfer counts per crawl run."""
     for statement in _CRAWL_STATEMENTS:
         db.execute(statement)
+
+
+# -- curators (issue 8) ----------------------------------------------------------------------
+
+
+@migrations(name="m030_curators")
+def m030_curators(db: Database) -> None:
+    """Curator accounts: a name and a salted KDF hash of the password (never the password)."""
+    db.execute(
+        """
+        CREATE TABLE curators (
+            name TEXT PRIMARY KEY,
+            password_hash TEXT NOT NULL,     -- scrypt$n$r$p$salt$hash (publish/auth.py)
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """
+    )

@@ -397,3 +397,213 @@ def register_model(
             "kind = excluded.kind, trained_at = excluded.trained_at, metrics = excluded.metrics",
             [version, kind, trained_at, _dump(metrics), now()],
         )
+
+
+# -- crawling: validators, transfer counts, duplicate clusters (issue 3) --------------------
+
+
+def record_fetches(db: Database, fetches: Iterable[dict[str, Any]]) -> int:
+    """Keep the validators of fetched URLs for conditional requests next time.
+
+    Each fetch has `requested_url` (or `url`), `source_id`, `role`, `status` (200 or 304),
+    `etag`, `last_modified`, `fetched_at`. A 304 keeps the stored validators.
+    """
+    count = 0
+    with db.atomic():
+        for f in fetches:
+            url = f.get("requested_url") or f["url"]
+            stamp = f.get("fetched_at") or now()
+            if f.get("status") == 304:
+                db.execute(
+                    """
+                    INSERT INTO fetch_state (url, source_id, role, status, checked_at)
+                    VALUES (?, ?, ?, 304, ?)
+                    ON CONFLICT (url) DO UPDATE SET status = 304, checked_at = excluded.checked_at
+                    """,
+                    [url, f["source_id"], f.get("role"), stamp],
+                )
+            else:
+                db.execute(
+                    """
+                    INSERT INTO fetch_state (url, source_id, role, status, etag, last_modified,
+                                             fetched_at, checked_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (url) DO UPDATE SET source_id = excluded.source_id,
+                        role = excluded.role, status = excluded.status, etag = excluded.etag,
+                        last_modified = excluded.last_modified, fetched_at = excluded.fetched_at,
+                        checked_at = excluded.checked_at
+                    """,
+                    [url, f["source_id"], f.get("role"), f.get("status"), f.get("etag"),
+                     f.get("last_modified"), stamp, stamp],
+                )
+            count += 1
+    return count
+
+
+def record_run_transfer(
+    db: Database, run_id: int, *, bodies: int, not_modified: int, skipped_known: int,
+    bytes_: int,
+) -> None:
+    """Store how much a crawl run downloaded: bodies, 304 answers, known URLs skipped, bytes."""
+    with db.atomic():
+        db.execute(
+            "UPDATE crawl_runs SET bodies = ?, not_modified = ?, skipped_known = ?, bytes = ? "
+            "WHERE id = ?",
+            [bodies, not_modified, skipped_known, bytes_, run_id],
+        )
+
+
+def set_error_roles(db: Database, run_id: int, roles: dict[tuple[str, str], str]) -> None:
+    """Record what each failed URL of a run was (feed, sitemap, listing, article)."""
+    with db.atomic():
+        for (url, kind), role in roles.items():
+            db.execute(
+                "UPDATE crawl_errors SET role = ? WHERE run_id = ? AND url = ? AND kind = ?",
+                [role, run_id, url, kind],
+            )
+
+
+def _signature_similarity(a: bytes, b: bytes) -> float:
+    """Share of equal 32-bit MinHash values (the estimate of Jaccard similarity)."""
+    n = min(len(a), len(b)) // 4
+    if n == 0:
+        return 0.0
+    return sum(a[i * 4:i * 4 + 4] == b[i * 4:i * 4 + 4] for i in range(n)) / n
+
+
+def _cluster_order(db: Database, ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
+    """Sort key of articles for choosing a cluster's original: earliest published first."""
+    rows = db.execute(
+        f"SELECT id, coalesce(published, '9999'), first_seen_at FROM articles "
+        f"WHERE id IN ({_placeholders(ids)})", list(ids),
+    ).fetchall()
+    return {r[0]: (r[1], r[2], r[0]) for r in rows}
+
+
+def assign_clusters(
+    db: Database, signatures: dict[str, tuple[bytes, list[int]] | None], threshold: float,
+) -> int:
+    """Group articles with their near-duplicates; return how many joined an earlier article.
+
+    signatures maps article id to its MinHash signature and LSH band keys (crawlers.dedup),
+    or None for a text too short to compare. An article whose estimated similarity to a
+    stored one reaches threshold joins that one's cluster; each cluster's original (its
+    `cluster_id`, which copies also name in `near_duplicate_of`) is the earliest published
+    member. Exact copies (`duplicate_of`) always join their original's cluster. Running it
+    again with the same signatures changes nothing.
+    """
+    if not signatures:
+        return 0
+    order = _cluster_order(db, list(signatures))
+    joined = 0
+    for aid in sorted(signatures, key=lambda i: order.get(i, ("9999", "", i))):
+        if aid not in order:
+            continue
+        entry = signatures[aid]
+        with db.atomic():
+            old = db.execute(
+                "SELECT minhash FROM article_signatures WHERE article_id = ?", [aid]
+            ).fetchone()
+            current = db.execute(
+                "SELECT cluster_id, duplicate_of FROM articles WHERE id = ?", [aid]
+            ).fetchone()
+            if entry is not None and old is not None and old[0] == entry[0] and current[0]:
+                continue
+            db.execute("DELETE FROM article_bands WHERE article_id = ?", [aid])
+            db.execute("DELETE FROM article_signatures WHERE article_id = ?", [aid])
+            matches: dict[str, float] = {}
+            if entry is not None:
+                sig, keys = entry
+                db.execute("INSERT INTO article_signatures (article_id, minhash) VALUES (?, ?)",
+                           [aid, sig])
+                db.conn.executemany(
+                    "INSERT OR IGNORE INTO article_bands (band, key, article_id) VALUES (?, ?, ?)",
+                    [(band, key, aid) for band, key in enumerate(keys)],
+                )
+                where = " OR ".join("(b.band = ? AND b.key = ?)" for _ in keys)
+                params = [v for band, key in enumerate(keys) for v in (band, key)]
+                for cand, cand_sig, cluster in db.execute(
+                    "SELECT DISTINCT b.article_id, s.minhash, a.cluster_id FROM article_bands b "
+                    "JOIN article_signatures s ON s.article_id = b.article_id "
+                    "JOIN articles a ON a.id = b.article_id "
+                    f"WHERE ({where}) AND b.article_id != ?", [*params, aid],
+                ).fetchall():
+                    sim = _signature_similarity(sig, cand_sig)
+                    if sim >= threshold:
+                        root = cluster or cand
+                        matches[root] = max(matches.get(root, 0.0), sim)
+            roots = [r for r in matches if r != aid]
+            ranks = _cluster_order(db, [aid, *roots])
+            root = min([aid, *roots], key=lambda i: ranks.get(i, ("9999", "", i)))
+            if current[1]:  # an exact copy belongs with its original whatever the dates say
+                root = db.execute(
+                    "SELECT coalesce(cluster_id, id) FROM articles WHERE id = ?", [current[1]]
+                ).fetchone()[0]
+                roots = [r for r in {*roots, root} if r != aid]
+            for old_root in roots:  # clusters this article bridges move under the earliest
+                if old_root != root:
+                    _move_cluster(db, old_root, root)
+            if root == aid:
+                db.execute(
+                    "UPDATE articles SET cluster_id = ?, near_duplicate_of = NULL, "
+                    "similarity = NULL WHERE id = ?", [aid, aid],
+                )
+            else:
+                db.execute(
+                    "UPDATE articles SET cluster_id = ?, near_duplicate_of = ?, similarity = ? "
+                    "WHERE id = ?",
+                    [root, root, _similarity_to(db, aid, root, matches.get(root)), aid],
+                )
+                joined += 1
+    return joined
+
+
+def _similarity_to(db: Database, aid: str, root: str, fallback: float | None) -> float | None:
+    sigs = dict(db.execute(
+        "SELECT article_id, minhash FROM article_signatures WHERE article_id IN (?, ?)",
+        [aid, root],
+    ).fetchall())
+    if aid in sigs and root in sigs:
+        return round(_signature_similarity(sigs[aid], sigs[root]), 4)
+    return None if fallback is None else round(fallback, 4)
+
+
+def _move_cluster(db: Database, old_root: str, new_root: str) -> None:
+    """Re-point every member of old_root's cluster (old_root included) at new_root."""
+    members = [r[0] for r in db.execute(
+        "SELECT id FROM articles WHERE cluster_id = ? OR id = ?", [old_root, old_root]
+    ).fetchall()]
+    for member in members:
+        if member == new_root:
+            continue
+        db.execute(
+            "UPDATE articles SET cluster_id = ?, near_duplicate_of = ?, similarity = ? "
+            "WHERE id = ?",
+            [new_root, new_root, _similarity_to(db, member, new_root, None), member],
+        )
+
+
+# -- curator accounts (issue 8) -------------------------------------------------------------
+
+
+def set_curator(db: Database, name: str, password_hash: str) -> bool:
+    """Create a curator or replace their password hash; True when the account is new."""
+    if not password_hash.startswith("scrypt$"):
+        raise ValueError("set_curator stores a password hash (publish.auth.hash_password)")
+    stamp = now()
+    with db.atomic():
+        existed = db.execute("SELECT 1 FROM curators WHERE name = ?", [name]).fetchone()
+        db.execute(
+            "INSERT INTO curators (name, password_hash, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+            "password_hash = excluded.password_hash, updated_at = excluded.updated_at",
+            [name, password_hash, stamp, stamp],
+        )
+    return existed is None
+
+
+def remove_curator(db: Database, name: str) -> bool:
+    """Delete a curator account (their labels and reviews stay); False when there was none."""
+    with db.atomic():
+        cursor = db.execute("DELETE FROM curators WHERE name = ?", [name])
+    return cursor.rowcount > 0

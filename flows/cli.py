@@ -36,6 +36,11 @@ DbOption = Annotated[Path, typer.Option("--db", help="SQLite database file.")]
 SourcesOption = Annotated[
     Path, typer.Option("--sources", help="Source registry (DESIGN §4.3).")
 ]
+# run, schedule and status default to the settings (flows/config.py: NEWSDESK_*, newsdesk.toml)
+ConfigDbOption = Annotated[Path | None, typer.Option(
+    "--db", help="SQLite database file (default: NEWSDESK_DB or data/newsdesk.db).")]
+ConfigSourcesOption = Annotated[Path | None, typer.Option(
+    "--sources", help="Source registry (default: NEWSDESK_SOURCES or crawlers/sources.yaml).")]
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -55,6 +60,16 @@ def _open(path: Path, *, must_exist: bool = False) -> Any:
     try:
         return open_db(path)
     except DatabaseError as e:
+        fail(str(e))
+
+
+def _config(**overrides: Any) -> Any:
+    """The settings (flows/config.py) with command-line overrides; one-line error if invalid."""
+    from flows.config import ConfigError, load_config
+
+    try:
+        return load_config(**overrides)
+    except ConfigError as e:
         fail(str(e))
 
 
@@ -153,11 +168,34 @@ def demo(
 
 @app.command()
 def run(
-    sources: SourcesOption = DEFAULT_SOURCES,
-    db: DbOption = DEFAULT_DB,
+    sources: ConfigSourcesOption = None,
+    db: ConfigDbOption = None,
 ) -> None:
     """Full flow over the configured sources (crawl, load, classify) as a Prefect flow."""
-    not_built("run", 6)
+    from flows.steps import RunInProgress
+
+    cfg = _config(sources=sources, db=db)
+    _registry(cfg.sources)  # a bad registry fails here, in one line, before Prefect starts
+    _open(cfg.db).close()
+    from flows.pipeline import run_pipeline
+
+    try:
+        report = run_pipeline(cfg)
+    except RunInProgress as e:
+        fail(str(e), code=1)
+    table = Table("source", "status", "pages", "items", "new", "errors")
+    for sid, r in sorted(report["per_source"].items()):
+        table.add_row(sid, r["status"], str(r["pages"]), str(r["items"]), str(r["new"]),
+                      str(r["errors"]))
+    console.print(table)
+    console.print(
+        f"run {report['flow_run_id']}: {report['new']} new, {report['changed']} changed, "
+        f"{report['errors']} errors, {report['labelled']} labelled", highlight=False,
+    )
+    for message in report["crashed"]:
+        err.print(f"[yellow]crawl batch failed:[/] {message}", highlight=False)
+    if report["failing"]:
+        err.print(f"[red]failing sources:[/] {', '.join(report['failing'])}", highlight=False)
 
 
 @app.command()
@@ -177,6 +215,46 @@ def crawl(
         table.add_row(sid, r["status"], str(r["pages"]), str(r["items"]), str(r["new"]),
                       str(r["errors"]))
     console.print(table)
+
+
+sources_app = typer.Typer(help="The source registry.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+
+
+@sources_app.command("check")
+def sources_check(
+    sources: SourcesOption = DEFAULT_SOURCES,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="Only this source id (repeatable).")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 15.0,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Validate the registry, then fetch and parse every feed, sitemap and listing page."""
+    from crawlers.check import check_sources, http_fetch
+
+    registry = _registry(sources, source)
+    with err.status(f"checking {len(registry)} source(s)…"):
+        checks = check_sources(registry, http_fetch(timeout))
+    if as_json:
+        for c in checks:
+            console.print_json(json.dumps(c.as_dict()))
+    else:
+        table = Table("source", "kind", "verdict", "status", "found", "detail", "url")
+        colour = {"ok": "green", "warn": "yellow", "fail": "red"}
+        for c in checks:
+            table.add_row(c.source_id, c.kind, f"[{colour[c.verdict]}]{c.verdict}[/]",
+                          str(c.status or "-"), str(c.found), c.detail, c.url)
+        console.print(table)
+    failed = sorted({c.source_id for c in checks if c.verdict == "fail"}
+                    - {c.source_id for c in checks if c.verdict == "ok"})
+    console.print(f"{len(registry)} source(s), {len(checks)} entry page(s): "
+                  f"{sum(c.verdict == 'ok' for c in checks)} ok, "
+                  f"{sum(c.verdict == 'warn' for c in checks)} warn, "
+                  f"{sum(c.verdict == 'fail' for c in checks)} fail; "
+                  f"unreachable sources: {', '.join(failed) or 'none'}")
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -228,31 +306,71 @@ def serve(
 @curator_app.command("add")
 def curator_add(name: str, db: DbOption = DEFAULT_DB) -> None:
     """Create or update a curator; the password is read from standard input."""
-    not_built("curator add", 8)
+    import getpass
+    import sys
+
+    from db import store
+    from publish.auth import AccountError, check_name, check_password, hash_password
+
+    try:
+        check_name(name)
+        if sys.stdin is None:
+            fail("no standard input to read the password from")
+        if sys.stdin.isatty():
+            password = getpass.getpass(f"Password for {name}: ")
+            if getpass.getpass("Again: ") != password:
+                fail("the two passwords differ")
+        else:  # the first line of standard input, e.g. `printf %s "$PW" | newsdesk curator add`
+            password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+        check_password(password)
+    except AccountError as e:
+        fail(str(e))
+    database = _open(db)
+    created = store.set_curator(database, name, hash_password(password))
+    console.print(f"curator {name} {'created' if created else 'updated'} in {db}",
+                  highlight=False)
 
 
 @curator_app.command("remove")
 def curator_remove(name: str, db: DbOption = DEFAULT_DB) -> None:
     """Remove a curator account."""
-    not_built("curator remove", 8)
+    from db import store
+
+    database = _open(db, must_exist=True)
+    if not store.remove_curator(database, name):
+        fail(f"no curator named {name!r} in {db}")
+    console.print(f"curator {name} removed from {db} (their labels and reviews stay)",
+                  highlight=False)
 
 
 @app.command()
 def schedule(
-    sources: SourcesOption = DEFAULT_SOURCES,
-    db: DbOption = DEFAULT_DB,
-    cron: Annotated[str | None, typer.Option(help="Cron expression.")] = None,
+    sources: ConfigSourcesOption = None,
+    db: ConfigDbOption = None,
+    cron: Annotated[str | None, typer.Option(
+        help="Cron expression (default: config, else daily at 03:00).")] = None,
 ) -> None:
     """Register and serve the scheduled deployment (cron from config)."""
-    not_built("schedule", 6)
+    from flows.schedule import ScheduleError, serve
+
+    cfg = _config(sources=sources, db=db, cron=cron)
+    _registry(cfg.sources)
+    _open(cfg.db).close()
+    try:
+        serve(cfg, announce=lambda line: err.print(line, highlight=False, soft_wrap=True))
+    except ScheduleError as e:
+        fail(str(e), code=1)
+    err.print("stopped")
 
 
 @app.command()
-def status(db: DbOption = DEFAULT_DB) -> None:
+def status(
+    db: ConfigDbOption = None,
+) -> None:
     """Per-source crawl health: last success and failure, items, errors by kind."""
     from db.queries import source_health
 
-    database = _open(db, must_exist=True)
+    database = _open(_config(db=db).db, must_exist=True)
     table = Table("source", "runs", "last success", "last failure", "items (last run)",
                   "articles", "errors by kind", "flag")
     for row in source_health(database):

@@ -13,8 +13,12 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crawlers.registry import Source
+from crawlers import dedup
+from crawlers.registry import Source, load_registry
 from db import queries, store
+from db.ids import article_id
+
+WARC_FOLDER = "warc"  # under the archive root; items name files relative to that root
 
 # Loopback sites answer at once: no politeness delays (used by the demo and the tests).
 LOOPBACK_SETTINGS = {
@@ -23,6 +27,8 @@ LOOPBACK_SETTINGS = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
     "RETRY_TIMES": "1",
     "DOWNLOAD_TIMEOUT": "10",
+    # a few dozen pages: starting extraction processes would cost more than it saves
+    "NEWSDESK_EXTRACT_WORKERS": "0",
 }
 
 
@@ -56,23 +62,31 @@ class LoadResult:
 def crawl_sources(
     sources_path: Path, source_ids: list[str], db: Database, workdir: Path, *,
     settings: dict[str, str] | None = None, timeout: float = 3600,
-    served_as: tuple[str, str] | None = None,
+    served_as: tuple[str, str] | None = None, archive_dir: Path | None = None,
+    revalidate_days: int = 7,
 ) -> CrawlOutput:
-    """Crawl in a child process (`python -m crawlers.run`), skipping URLs already stored.
+    """Crawl in a child process (`python -m crawlers.run`), incrementally.
+
+    The child gets the crawl state of these sources from the database (known URLs,
+    validators, URLs to retry) and archives responses under archive_dir/warc (default: the
+    database's folder, where Datasette looks for them).
 
     `served_as=(identity_base, served_base)`: the sites are reached at another address than
     the one their URLs are stored under (the demo site on a free port); stored URLs are
     translated both ways so ids stay stable.
     """
     workdir.mkdir(parents=True, exist_ok=True)
-    known = workdir / "known-urls.txt"
-    urls = sorted(queries.known_urls(db))
+    ids = source_ids or [s.id for s in load_registry(sources_path)]
+    state = workdir / "state.json"
+    crawl_state = queries.crawl_state(db, ids, revalidate_days=revalidate_days)
     if served_as:
-        urls = [u.replace(served_as[0], served_as[1], 1) for u in urls]
-    known.write_text("\n".join(urls), encoding="utf-8")
+        crawl_state = _translate_state(crawl_state, served_as)
+    state.write_text(json.dumps(crawl_state), encoding="utf-8")
+    root = archive_dir or Path(queries.database_folder(db) or workdir)
     cmd = [
         sys.executable, "-m", "crawlers.run", "--sources", str(sources_path),
-        "--out", str(workdir), "--known", str(known),
+        "--out", str(workdir), "--state", str(state),
+        "--warc-dir", str(root / WARC_FOLDER), "--warc-name", WARC_FOLDER,
     ]
     for sid in source_ids:
         cmd += ["--source", sid]
@@ -102,7 +116,7 @@ def read_items(path: Path, served_as: tuple[str, str] | None = None) -> list[dic
             except json.JSONDecodeError:
                 continue
             if served_as:
-                for key in ("url", "canonical_url"):
+                for key in ("url", "canonical_url", "requested_url"):
                     if item.get(key):
                         item[key] = item[key].replace(served_as[1], served_as[0], 1)
             items.append(item)
@@ -123,23 +137,42 @@ def load_crawl(
     for item in read_items(output.workdir / "items.jsonl", output.served_as):
         by_source[item["source_id"]].append(item)
     report = (output.report or {}).get("sources", {})
+    fetches: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for fetch in read_items(output.workdir / "fetches.jsonl", output.served_as):
+        fetches[fetch["source_id"]].append(fetch)
     result = LoadResult()
     for src in sources:
         run_id = store.start_run(
             db, batch, src.id, started_at=output.started_at, flow_run_id=flow_run_id
         )
-        counts = store.upsert_articles(db, by_source.get(src.id, []))
+        items = by_source.get(src.id, [])
+        counts = store.upsert_articles(db, items)
+        store.assign_clusters(db, _signatures(items), dedup.NEAR_DUPLICATE)
         rep = report.get(src.id)
+        if rep is not None and output.served_as:
+            identity, served = output.served_as
+            rep = {**rep, "errors": [{**e, "url": e["url"].replace(served, identity, 1)}
+                                     for e in rep["errors"]]}
         if rep is None:
-            errors = [{"url": "", "kind": "crash",
+            errors = [{"url": "", "kind": "crash", "role": "crawl",
                        "detail": f"crawl process ended with code {output.returncode}"}]
-            rep = {"pages": 0, "items": len(by_source.get(src.id, [])), "status": "failed",
-                   "errors": errors}
+            rep = {"pages": 0, "items": len(items), "status": "failed", "errors": errors}
+        # entry pages' validators only count when the source's crawl ran to its end:
+        # a 304 next time must not hide articles that a killed crawl never reached
+        complete = src.id in report and rep["status"] != "failed"
+        store.record_fetches(db, (f for f in fetches.get(src.id, [])
+                                  if complete or f.get("role") == "article"))
         store.record_errors(db, run_id, rep["errors"])
+        store.set_error_roles(db, run_id, {(e["url"], e["kind"]): e.get("role") or "article"
+                                           for e in rep["errors"]})
         store.finish_run(
             db, run_id, status=rep["status"], pages=rep["pages"], items=rep["items"],
             new_items=counts.new, errors=len(rep["errors"]),
             finished_at=(output.report or {}).get("finished_at"),
+        )
+        store.record_run_transfer(
+            db, run_id, bodies=rep.get("bodies", 0), not_modified=rep.get("not_modified", 0),
+            skipped_known=rep.get("skipped_known", 0), bytes_=rep.get("bytes", 0),
         )
         result.new += counts.new
         result.changed += counts.changed
@@ -148,5 +181,34 @@ def load_crawl(
         result.per_source[src.id] = {
             "status": rep["status"], "pages": rep["pages"], "items": rep["items"],
             "new": counts.new, "errors": len(rep["errors"]),
+            "bodies": rep.get("bodies", 0), "not_modified": rep.get("not_modified", 0),
+            "skipped_known": rep.get("skipped_known", 0),
         }
     return result
+
+
+def _translate_state(state: dict[str, Any], served_as: tuple[str, str]) -> dict[str, Any]:
+    """The crawl state with stored (identity) URLs turned into the URLs the sites answer at."""
+    identity, served = served_as
+
+    def tr(url: str) -> str:
+        return url.replace(identity, served, 1)
+
+    return {
+        **state,
+        "known": [tr(u) for u in state["known"]],
+        "validators": {tr(u): v for u, v in state["validators"].items()},
+        "revalidate": [tr(u) for u in state["revalidate"]],
+        "retry": {sid: [{**r, "url": tr(r["url"])} for r in rows]
+                  for sid, rows in state["retry"].items()},
+    }
+
+
+def _signatures(items: list[dict[str, Any]]) -> dict[str, tuple[bytes, list[int]] | None]:
+    """MinHash signature and band keys per article id (None for texts too short)."""
+    out: dict[str, tuple[bytes, list[int]] | None] = {}
+    for item in items:
+        sig = dedup.signature(item.get("text") or "")
+        aid = article_id(item.get("canonical_url") or item["url"])
+        out[aid] = (sig, dedup.band_keys(sig)) if sig else None
+    return out

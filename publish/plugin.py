@@ -19,7 +19,7 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
 from db import derived
-from publish import atom, svg, warc
+from publish import atom, auth, review, svg, warc
 
 DB_NAME = "newsdesk"
 ARCHIVE_DIRS: weakref.WeakKeyDictionary[Any, Path] = weakref.WeakKeyDictionary()
@@ -224,12 +224,15 @@ def register_routes(datasette: Any) -> list[tuple[str, Any]]:
         (r"^/feeds/articles\.atom$", articles_feed),
         (r"^/article/(?P<article_id>[0-9a-f]{16})$", article_page),
         (r"^/archive/(?P<article_id>[0-9a-f]{16})$", archive),
+        *auth.routes(),
+        *review.routes(),
     ]
 
 
 @hookimpl
 def prepare_connection(conn: Any, database: str, datasette: Any) -> None:
     if database == DB_NAME:
+        auth.hide_password_hashes(conn)
         conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
 
@@ -246,6 +249,19 @@ def render_cell(row: Any, value: Any, column: str, table: str, database: str,
     if column in ("primary_country", "iso3") and isinstance(value, str) and ISO3.match(value):
         href = datasette.urls.path(f"/country/{value}")
         return Markup(f'<a href="{escape(href)}">{escape(value)}</a>')
+    return None
+
+
+@hookimpl
+def menu_links(datasette: Any, actor: Any) -> list[dict[str, str]]:
+    return auth.menu_links(datasette, actor)
+
+
+@hookimpl
+def permission_allowed(actor: Any, action: str, resource: Any) -> bool | None:
+    """Nobody browses the curator accounts table (its hashes read as NULL anyway)."""
+    if action == "view-table" and resource == (DB_NAME, "curators"):
+        return False
     return None
 
 

@@ -1,28 +1,51 @@
-"""The registry-driven spider: feeds (RSS/Atom), sitemaps (and indexes), listing pages."""
+"""The registry-driven spider: feeds (RSS/Atom), sitemaps (and indexes), listing pages.
+
+Incremental by design (docs/crawling.md): entry pages are fetched with conditional requests,
+known articles are skipped unless their sitemap `lastmod` is newer than the source's last
+successful crawl or they are recent enough to change, and the URLs that failed for a
+transient reason last time are retried first. Every response is logged in `fetches.jsonl`
+(validators for the next run) and every body archived by crawlers.warc.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 import scrapy
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils.sitemap import Sitemap
-from twisted.internet.error import (
-    ConnectionRefusedError,
-    DNSLookupError,
-    TCPTimedOutError,
-    TimeoutError,
-)
+from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError
+from twisted.internet.error import TimeoutError as TxTimeoutError
 from twisted.python.failure import Failure
 
 from crawlers.extract import ExtractionError, extract_any
+from crawlers.parsing import (
+    EntryPageError,
+    feed_entries,
+    listing_links,
+    parse_when,
+    sitemap_entries,
+)
 from crawlers.registry import Source, load_registry, select
+from crawlers.urls import canonicalize, choose_canonical, strip_tracking
 from db.ids import text_sha1
 
 KIND_BY_TYPE = {"press": "news", "government": "press-release", "multilateral": "blog"}
@@ -34,18 +57,45 @@ def utcnow() -> str:
 
 
 def error_kind(failure: Failure) -> str:
-    """The crawl_errors kind of a failed request."""
+    """The crawl_errors kind of a failed request (DESIGN §4.2)."""
+    value = failure.value
     if failure.check(HttpError):
-        return f"http-{failure.value.response.status}"
-    if failure.check(DNSLookupError):
+        return f"http-{value.response.status}"
+    if failure.check(CannotResolveHostError, DNSLookupError):
         return "dns"
-    if failure.check(TimeoutError, TCPTimedOutError):
+    if failure.check(DownloadTimeoutError, TxTimeoutError, TCPTimedOutError):
         return "timeout"
-    if failure.check(ConnectionRefusedError):
+    if failure.check(ResponseDataLossError):
+        return "truncated"
+    if failure.check(DownloadCancelledError):  # nothing but DOWNLOAD_MAXSIZE cancels ours
+        return "too-large"
+    if failure.check(DownloadConnectionRefusedError, ConnectionRefusedError):
         return "connection-refused"
-    if failure.check(scrapy.exceptions.IgnoreRequest):
-        return "robots" if "robots" in str(failure.value).lower() else "ignored"
-    return type(failure.value).__name__.lower()
+    if failure.check(DownloadFailedError):
+        return "connection-lost"
+    if failure.check(IgnoreRequest):
+        message = str(value).lower()
+        if "robots" in message:
+            return "robots"
+        if "redirect" in message:
+            return "redirect-loop"
+        if "max size" in message:
+            return "too-large"
+        if "offsite" in message:
+            return "offsite"
+        return "ignored"
+    return type(value).__name__.lower()
+
+
+def _extract_job(body: bytes, url: str, content_type: str,
+                 feed_date: str | None) -> tuple[str, Any]:
+    """Run in a worker process: extraction result, or the error's kind and message."""
+    try:
+        return "ok", extract_any(body, url, content_type, feed_date=feed_date)
+    except ExtractionError as e:
+        return e.kind, str(e)
+    except Exception as e:  # a crash on one page is an error for that page only
+        return "parse", f"extraction crashed: {type(e).__name__}: {e}"[:500]
 
 
 class RegistrySpider(scrapy.Spider):
@@ -53,128 +103,220 @@ class RegistrySpider(scrapy.Spider):
 
     name = "registry"
 
-    def __init__(self, sources: str, source: str = "", known: str = "", report: str = "",
-                 **kwargs: Any) -> None:
+    def __init__(self, sources: str, source: str = "", state: str = "", report: str = "",
+                 fetch_log: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         ids = [s for s in source.split(",") if s]
         self.sources: dict[str, Source] = {
             s.id: s for s in select(load_registry(sources), ids)
         }
         self.allowed_domains = sorted({d for s in self.sources.values() for d in s.allowed_domains})
-        self.known: set[str] = set()
-        if known and Path(known).is_file():
-            self.known = set(Path(known).read_text(encoding="utf-8").split())
+        st = json.loads(Path(state).read_text(encoding="utf-8")) if state else {}
+        self.known: set[str] = set(st.get("known", []))
+        self.validators: dict[str, dict[str, str]] = st.get("validators", {})
+        self.revalidate: set[str] = set(st.get("revalidate", []))
+        self.retry: dict[str, list[dict[str, str]]] = st.get("retry", {})
+        self.last_success: dict[str, datetime | None] = {
+            sid: parse_when(v) for sid, v in st.get("last_success", {}).items()
+        }
         self.report_path = report
-        self.pages: Counter[str] = Counter()
-        self.items: Counter[str] = Counter()
-        self.skipped_known: Counter[str] = Counter()
+        self.fetch_log = open(fetch_log, "a", encoding="utf-8") if fetch_log else None  # noqa: SIM115
+        self.counts: dict[str, Counter[str]] = defaultdict(Counter)
         self.entry_failures: Counter[str] = Counter()
         self.errors: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.seen: set[str] = set()
+        self._pool: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> RegistrySpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        workers = crawler.settings.getint("NEWSDESK_EXTRACT_WORKERS", 0)
+        if workers < 0:
+            workers = os.cpu_count() or 1
+        if workers > 0:
+            # forkserver: workers fork from a clean process that has imported the extractors
+            # once, not from this one (its reactor threads make a plain fork unsafe)
+            context = get_context("forkserver")
+            context.set_forkserver_preload(["crawlers.extract"])
+            spider._pool = ProcessPoolExecutor(workers, mp_context=context)
+        return spider
 
     # -- requests --------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for src in self.sources.values():
+            for failed in self.retry.get(src.id, []):
+                url, role = failed["url"], failed.get("role", "article")
+                if role == "sitemap":
+                    req = self._request(url, src, self.parse_sitemap, role, conditional=False)
+                elif role == "listing":
+                    self.seen.add("listing:" + canonicalize(url))
+                    req = self._request(url, src, self.parse_listing, role, conditional=False)
+                else:
+                    req = self._article(url, src, retry=True)
+                if req:
+                    self.counts[src.id]["retried"] += 1
+                    yield req
             for url in src.feeds:
-                yield self._request(url, src, self.parse_feed, entry=True)
+                yield self._request(url, src, self.parse_feed, "feed", entry=True)
             for url in src.sitemaps:
-                yield self._request(url, src, self.parse_sitemap, entry=True)
+                yield self._request(url, src, self.parse_sitemap, "sitemap", entry=True)
             for url in src.start_urls:
-                yield self._request(url, src, self.parse_listing, entry=True)
+                yield self._request(url, src, self.parse_listing, "listing", entry=True)
 
-    def _request(self, url: str, src: Source, callback: Any, entry: bool = False,
-                 **meta: Any) -> scrapy.Request:
+    def _request(self, url: str, src: Source, callback: Any, role: str, *,
+                 entry: bool = False, conditional: bool = True, **meta: Any) -> scrapy.Request:
+        headers = {}
+        known = self.validators.get(url) if conditional else None
+        if known and known.get("etag"):
+            headers["If-None-Match"] = known["etag"]
+        if known and known.get("last_modified"):
+            headers["If-Modified-Since"] = known["last_modified"]
         return scrapy.Request(
-            url, callback=callback, errback=self.on_error,
-            meta={"source_id": src.id, "entry": entry, **meta},
-            dont_filter=entry,
+            url, callback=callback, errback=self.on_error, headers=headers,
+            meta={"source_id": src.id, "role": role, "entry": entry,
+                  "handle_httpstatus_list": [304], **meta},
+            dont_filter=True,  # we deduplicate ourselves; redirect loops must reach the limit
         )
 
-    def _article(self, url: str, src: Source, **meta: Any) -> scrapy.Request | None:
-        if not src.allows(url) or url in self.seen:
+    def _article(self, url: str, src: Source, *, feed_date: str | None = None,
+                 lastmod: datetime | None = None, retry: bool = False) -> scrapy.Request | None:
+        url = strip_tracking(url)
+        if not url.startswith(("http://", "https://")) or not src.allows(url):
             return None
-        self.seen.add(url)
-        if url in self.known:
-            self.skipped_known[src.id] += 1
+        key = canonicalize(url)
+        if key in self.seen:
             return None
-        return self._request(url, src, self.parse_article, **meta)
+        self.seen.add(key)
+        known = url in self.known or key in self.known
+        if known and not retry:
+            last = self.last_success.get(src.id)
+            changed = lastmod is not None and last is not None and lastmod > last
+            if not changed and key not in self.revalidate and url not in self.revalidate:
+                self.counts[src.id]["skipped_known"] += 1
+                return None
+            self.counts[src.id]["revalidated"] += 1
+        # validators only for stored articles: a page fetched but never stored (a killed
+        # crawl) must come back with its body, not a 304
+        return self._request(url, src, self.parse_article, "article", conditional=known,
+                             feed_date=feed_date)
 
-    def _source(self, response: Response) -> Source:
+    def _response(self, response: Response) -> Source:
+        """Count and log a response; return its source."""
         src = self.sources[response.meta["source_id"]]
-        self.pages[src.id] += 1
+        c = self.counts[src.id]
+        c["pages"] += 1
+        if response.status == 304:
+            c["not_modified"] += 1
+        else:
+            c["bodies"] += 1
+            c["bytes"] += len(response.body)
+        if self.fetch_log is not None:
+            headers = response.headers
+            self.fetch_log.write(json.dumps({
+                "url": response.url, "requested_url": response.request.url,
+                "source_id": src.id, "role": response.meta.get("role"),
+                "status": response.status, "fetched_at": utcnow(),
+                "etag": (headers.get("ETag") or b"").decode("latin-1") or None,
+                "last_modified": (headers.get("Last-Modified") or b"").decode("latin-1") or None,
+                "bytes": len(response.body),
+            }) + "\n")
         return src
 
     # -- callbacks -------------------------------------------------------------------
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
-        src = self._source(response)
-        sel = scrapy.Selector(response, type="xml")
-        sel.remove_namespaces()
-        entries = sel.xpath("//item | //entry")
-        if not entries:
-            self._record(src, response.url, "parse", "feed has no items or entries")
-        for entry in entries:
-            link = (
-                entry.xpath("link[not(@rel) or @rel='alternate']/@href").get()
-                or entry.xpath("link/text()").get()
-                or entry.xpath("guid[not(@isPermaLink='false')]/text()").get()
-            )
-            if not link:
+        src = self._response(response)
+        if response.status == 304:
+            return
+        try:
+            entries = feed_entries(response.body, response.url)
+        except EntryPageError as e:
+            self._record(src, response.url, "parse", str(e), "feed")
+            return
+        for n, entry in enumerate(entries, 1):
+            if entry.link is None:
+                self._record(src, f"{response.url}#entry-{n}", "parse",
+                             f"feed entry {n} has no usable link", "feed")
                 continue
-            req = self._article(response.urljoin(link.strip()), src)
+            published = entry.published.date().isoformat() if entry.published else None
+            req = self._article(entry.link, src, feed_date=published)
             if req:
                 yield req
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
-        src = self._source(response)
-        try:
-            sitemap = Sitemap(response.body)
-        except Exception as e:  # lxml raises several kinds on broken XML
-            self._record(src, response.url, "parse", f"bad sitemap: {e}")
+        src = self._response(response)
+        if response.status == 304:
             return
-        for entry in sitemap:
-            loc = entry.get("loc", "").strip()
-            if not loc:
-                continue
-            if sitemap.type == "sitemapindex":
-                if src.allows(loc):
-                    yield self._request(loc, src, self.parse_sitemap)
+        try:
+            kind, entries = sitemap_entries(response.body)
+        except EntryPageError as e:
+            self._record(src, response.url, "parse", str(e), "sitemap")
+            return
+        last = self.last_success.get(src.id)
+        for entry in entries:
+            if kind == "sitemapindex":
+                if not src.allows(entry.loc):
+                    continue
+                # a child sitemap unchanged since the last good crawl holds nothing new
+                if last and entry.lastmod and entry.lastmod < last and (
+                        entry.loc in self.validators):
+                    self.counts[src.id]["skipped_sitemaps"] += 1
+                    continue
+                yield self._request(entry.loc, src, self.parse_sitemap, "sitemap")
             else:
-                req = self._article(loc, src, lastmod=entry.get("lastmod"))
+                published = entry.published.date().isoformat() if entry.published else None
+                req = self._article(entry.loc, src, lastmod=entry.lastmod, feed_date=published)
                 if req:
                     yield req
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
-        src = self._source(response)
+        src = self._response(response)
+        if response.status == 304:
+            return
         if not isinstance(response, TextResponse):
-            self._record(src, response.url, "parse", "listing page is not text")
+            self._record(src, response.url, "parse", "listing page is not text", "listing")
             return
-        for href in response.css(f"{src.link_selector}::attr(href)").getall():
-            req = self._article(response.urljoin(href.strip()), src)
-            if req:
-                yield req
-        if src.next_selector:
-            nxt = response.css(f"{src.next_selector}::attr(href)").get()
-            if nxt:
-                url = response.urljoin(nxt.strip())
-                if src.allows(url) and url not in self.seen:
-                    self.seen.add(url)
-                    yield self._request(url, src, self.parse_listing)
-
-    def parse_article(self, response: Response) -> Iterator[Any]:
-        src = self._source(response)
-        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        assert src.link_selector is not None  # the registry requires it with start_urls
         try:
-            out = extract_any(response.body, response.url, content_type)
-        except ExtractionError as e:
-            self._record(src, response.url, "parse", str(e))
+            links, nxt = listing_links(response.text, response.url, src.link_selector,
+                                       src.next_selector)
+        except EntryPageError as e:
+            self._record(src, response.url, "parse", str(e), "listing")
             return
-        canonical = out.pop("canonical_url", None)
-        if not canonical or not src.allows(canonical):
-            canonical = response.url
+        new = 0
+        for link in links:
+            req = self._article(link, src)
+            if req:
+                new += 1
+                yield req
+        # after a first complete crawl, a listing page with nothing new ends the walk back
+        if nxt is None or (new == 0 and self.last_success.get(src.id)):
+            return
+        key = "listing:" + canonicalize(nxt)
+        if src.allows(nxt) and key not in self.seen:
+            self.seen.add(key)
+            yield self._request(nxt, src, self.parse_listing, "listing")
+
+    async def parse_article(self, response: Response) -> AsyncIterator[Any]:
+        src = self._response(response)
+        if response.status == 304:
+            return
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        job = (response.body, response.url, content_type, response.meta.get("feed_date"))
+        if self._pool is not None:
+            loop = asyncio.get_running_loop()
+            status, out = await loop.run_in_executor(self._pool, _extract_job, *job)
+        else:
+            status, out = _extract_job(*job)
+        if status != "ok":
+            self._record(src, response.url, status, out)
+            return
+        out.pop("encoding", None)
+        canonical = choose_canonical(response.url, out.pop("canonical_url", None),
+                                     src.allowed_domains)
         kind = out.pop("kind", None) or KIND_BY_TYPE.get(src.source_type, "news")
-        self.items[src.id] += 1
+        self.counts[src.id]["items"] += 1
         yield {
             "url": response.url,
             "canonical_url": canonical,
@@ -187,13 +329,15 @@ class RegistrySpider(scrapy.Spider):
             "source_type": src.source_type,
             "source_country": src.country,
             "content_sha1": text_sha1(out["text"]),
-            "warc_file": None,
-            "warc_record_id": None,
+            "warc_file": response.meta.get("warc_file"),
+            "warc_record_id": response.meta.get("warc_record_id"),
         }
         if src.documents and isinstance(response, TextResponse) and kind != "document":
-            for href in response.css("a[href]::attr(href)").getall():
-                url = response.urljoin(href.strip())
-                if url.lower().split("?")[0].endswith(".pdf"):
+            for link in response.css("a[href]"):
+                href = (link.attrib.get("href") or "").strip()
+                url = response.urljoin(href)
+                typ = (link.attrib.get("type") or "").lower()
+                if url.lower().split("?")[0].endswith(".pdf") or "pdf" in typ:
                     req = self._article(url, src)
                     if req:
                         yield req
@@ -205,23 +349,36 @@ class RegistrySpider(scrapy.Spider):
         src = self.sources[request.meta["source_id"]]
         if request.meta.get("entry"):
             self.entry_failures[src.id] += 1
-        self._record(src, request.url, error_kind(failure), str(failure.value)[:500])
+        kind = error_kind(failure)
+        detail = str(failure.value) or {
+            "too-large": "body larger than DOWNLOAD_MAXSIZE",
+            "truncated": "connection closed before the announced Content-Length",
+        }.get(kind, type(failure.value).__name__)
+        self._record(src, request.url, kind, detail[:500], request.meta.get("role", "article"))
 
-    def _record(self, src: Source, url: str, kind: str, detail: str) -> None:
-        self.errors[src.id].append({"url": url, "kind": kind, "detail": detail, "at": utcnow()})
+    def _record(self, src: Source, url: str, kind: str, detail: str,
+                role: str = "article") -> None:
+        self.errors[src.id].append(
+            {"url": url, "kind": kind, "detail": detail, "role": role, "at": utcnow()}
+        )
 
     def closed(self, reason: str) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+        if self.fetch_log is not None:
+            self.fetch_log.close()
         if not self.report_path:
             return
-        report = {"reason": reason, "finished_at": utcnow(), "sources": {}}
+        report: dict[str, Any] = {"reason": reason, "finished_at": utcnow(), "sources": {}}
         for sid, src in self.sources.items():
             entries = len(src.feeds) + len(src.sitemaps) + len(src.start_urls)
             failed = self.entry_failures[sid] >= entries
             errors = self.errors[sid]
+            c = self.counts[sid]
             report["sources"][sid] = {
-                "pages": self.pages[sid],
-                "items": self.items[sid],
-                "skipped_known": self.skipped_known[sid],
+                **{k: c[k] for k in ("pages", "bodies", "not_modified", "bytes", "items",
+                                     "skipped_known", "revalidated", "retried",
+                                     "skipped_sitemaps")},
                 "errors": errors,
                 "status": "failed" if failed else ("partial" if errors else "ok"),
             }

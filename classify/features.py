@@ -1,0 +1,201 @@
+"""Text features: hashed word and character n-grams, tf-idf weighted, plus seed-lexicon counts.
+
+Hashing keeps the committed model small (no vocabulary); the idf weights, stored only for the
+hash buckets seen in training, also decide which buckets the model uses at all.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import yaml
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.preprocessing import normalize
+
+from classify.codebook import THEMES
+
+LEXICONS = Path(__file__).parent / "data" / "lexicons.yaml"
+TOKEN = re.compile(r"\w+")
+
+
+def document_text(record: Mapping[str, Any]) -> str:
+    """The text a model reads for a record: its title, a blank line, then its text."""
+    title = (record.get("title") or "").strip()
+    text = record.get("text") or ""
+    return f"{title}\n\n{text}" if title else text
+
+
+def _fold_table() -> dict[int, str]:
+    # Accents off, case down, in one str.translate: "Clínicas" and "clinicas" hash alike.
+    table = {}
+    for code in range(0xC0, 0x250):
+        char = chr(code)
+        base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+        if base and base != char:
+            table[code] = base.lower()
+    return table
+
+
+_FOLD = _fold_table()
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip the accents of Latin letters (fast, table-driven)."""
+    return text.lower().translate(_FOLD)
+
+
+def load_lexicon(path: Path = LEXICONS) -> dict[str, list[str]]:
+    """Seed terms per feature group: `actors`, `engagement` and one group per theme."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    groups = {"actors": data["relevance"]["actors"], "engagement": data["relevance"]["engagement"]}
+    groups.update({theme: data["themes"][theme] for theme in THEMES})
+    return {
+        name: sorted({fold(str(t)).strip() for terms in by_lang.values() for t in terms})
+        for name, by_lang in groups.items()
+    }
+
+
+@dataclass
+class LexiconCounter:
+    """Counts whole-token matches of each group's terms; one extra column flags actor AND engagement."""
+
+    groups: dict[str, list[str]]
+    _starts: dict[str, list[tuple[tuple[str, ...], int]]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._starts = {}
+        for gid, terms in enumerate(self.groups.values()):
+            for term in terms:
+                tokens = tuple(TOKEN.findall(term))
+                if tokens:
+                    self._starts.setdefault(tokens[0], []).append((tokens, gid))
+
+    @property
+    def names(self) -> list[str]:
+        """Column names of the matrix `transform` returns."""
+        return [f"lex:{g}" for g in self.groups] + ["lex:actors&engagement"]
+
+    def transform(self, folded: list[str]) -> sp.csr_matrix:
+        """log(1 + count) per group for already folded texts."""
+        n_groups = len(self.groups)
+        rows, cols, vals = [], [], []
+        actors = list(self.groups).index("actors") if "actors" in self.groups else -1
+        engage = list(self.groups).index("engagement") if "engagement" in self.groups else -1
+        for i, text in enumerate(folded):
+            tokens = TOKEN.findall(text)
+            counts = [0] * n_groups
+            starts = self._starts
+            for j, tok in enumerate(tokens):
+                cands = starts.get(tok)
+                if cands is None:
+                    continue
+                for term, gid in cands:
+                    if len(term) == 1 or tuple(tokens[j : j + len(term)]) == term:
+                        counts[gid] += 1
+            for gid, c in enumerate(counts):
+                if c:
+                    rows.append(i)
+                    cols.append(gid)
+                    vals.append(np.log1p(c))
+            if actors >= 0 and engage >= 0 and counts[actors] and counts[engage]:
+                rows.append(i)
+                cols.append(n_groups)
+                vals.append(1.0)
+        return sp.csr_matrix(
+            (np.asarray(vals, dtype=np.float32), (rows, cols)),
+            shape=(len(folded), n_groups + 1),
+        )
+
+
+class Featurizer:
+    """Texts to a sparse matrix: [word 1-2 grams | char 4-grams | lexicon groups].
+
+    Each n-gram block is sublinear tf times idf, L2-normalised; buckets without an idf weight
+    (too rare in training) are dropped.
+    """
+
+    def __init__(
+        self,
+        lexicon: dict[str, list[str]],
+        *,
+        word_bits: int = 18,
+        char_bits: int = 18,
+        max_chars: int = 6000,
+        lexicon_scale: float = 0.5,
+        idf: np.ndarray | None = None,
+    ) -> None:
+        self.lexicon = lexicon
+        self.word_bits = word_bits
+        self.char_bits = char_bits
+        self.max_chars = max_chars
+        self.lexicon_scale = lexicon_scale
+        common = {"alternate_sign": False, "norm": None, "lowercase": False, "dtype": np.float32}
+        self.word = HashingVectorizer(
+            n_features=2**word_bits, ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b", **common
+        )
+        self.char = HashingVectorizer(
+            n_features=2**char_bits, analyzer="char_wb", ngram_range=(4, 4), **common
+        )
+        self.lex = LexiconCounter(lexicon)
+        self.n_hashed = 2**word_bits + 2**char_bits
+        self.idf = np.zeros(self.n_hashed, dtype=np.float32) if idf is None else idf
+
+    @property
+    def n_features(self) -> int:
+        """Width of the matrix `transform` returns."""
+        return self.n_hashed + len(self.lex.names)
+
+    def _prepare(self, texts: Iterable[str]) -> list[str]:
+        # Titles and leads carry the signal; the cap bounds the cost of very long pages.
+        return [fold(t[: self.max_chars]) for t in texts]
+
+    def counts(self, texts: Iterable[str]) -> sp.csr_matrix:
+        """Raw n-gram counts, for fitting the idf weights."""
+        folded = self._prepare(texts)
+        return sp.hstack([self.word.transform(folded), self.char.transform(folded)]).tocsr()
+
+    def fit_idf(self, corpus: Iterable[str], *, min_df: int = 2, keep: Iterable[str] = ()) -> None:
+        """Smoothed idf from `corpus`; buckets seen in fewer than `min_df` texts get weight 0,
+        except those of the `keep` texts (lexicon terms, hand-checked examples)."""
+        counts = self.counts(corpus)
+        n = counts.shape[0]
+        df = np.bincount(counts.indices, minlength=self.n_hashed)
+        idf = (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
+        mask = df >= min_df
+        keep = list(keep)
+        if keep:
+            mask[np.unique(self.counts(keep).indices)] = True
+        idf[~mask] = 0.0
+        self.idf = idf
+
+    def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
+        """The feature matrix (float32 CSR), one row per text."""
+        folded = self._prepare(texts)
+        blocks = []
+        offset = 0
+        for vec in (self.word, self.char):
+            m = vec.transform(folded)
+            m.data = np.log1p(m.data) * self.idf[m.indices + offset]
+            blocks.append(normalize(m, copy=False))
+            offset += vec.n_features
+        lex = self.lex.transform(folded)
+        lex.data *= self.lexicon_scale
+        blocks.append(lex)
+        return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+    def params(self) -> dict[str, Any]:
+        """Everything needed to rebuild this featurizer except the idf weights."""
+        return {
+            "word_bits": self.word_bits,
+            "char_bits": self.char_bits,
+            "max_chars": self.max_chars,
+            "lexicon_scale": self.lexicon_scale,
+            "lexicon": self.lexicon,
+        }

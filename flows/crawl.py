@@ -26,7 +26,7 @@ LOOPBACK_SETTINGS = {
     "DOWNLOAD_DELAY": "0",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
     "RETRY_TIMES": "1",
-    "DOWNLOAD_TIMEOUT": "10",
+    "DOWNLOAD_TIMEOUT": "30",  # loopback answers at once; a busy CI machine may not
     # a few dozen pages: starting extraction processes would cost more than it saves
     "NEWSDESK_EXTRACT_WORKERS": "0",
 }

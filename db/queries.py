@@ -232,44 +232,28 @@ def label_thresholds(db: Any) -> dict[str, dict[str, float]]:
     return out
 
 
-def _margin_sql(thresholds: dict[str, dict[str, float]]) -> tuple[str, str, list[Any]]:
-    """A CTE of thresholds and the SQL of an article's margin: its score nearest a threshold.
-
-    The margin of a model-labelled article is the smallest distance between a label's
-    probability and that label's threshold: relevance always, themes when it is relevant.
-    """
-    rows = [(v, label, t) for v, labels in thresholds.items() for label, t in labels.items()]
-    values = ", ".join("(?, ?, ?)" for _ in rows) or "(NULL, NULL, NULL)"
-    params: list[Any] = [x for row in rows for x in row]
-    cte = f"th(version, label, t) AS (VALUES {values})"
-    rel = (f"abs(a.relevance_score - coalesce((SELECT t FROM th WHERE th.version = "
-           f"a.model_version AND th.label = 'relevant'), {DEFAULT_THRESHOLD}))")
-    themes = (f"(SELECT min(abs(j.value - coalesce(th.t, {DEFAULT_THRESHOLD}))) FROM "
-              "json_each(CASE WHEN json_valid(a.theme_scores) THEN a.theme_scores "
-              "ELSE '{}' END) AS j LEFT JOIN th ON th.version = a.model_version "
-              "AND th.label = j.key WHERE j.type IN ('integer', 'real'))")
-    margin = (f"CASE WHEN a.relevant = 1 AND {themes} IS NOT NULL "
-              f"THEN min({rel}, {themes}) ELSE {rel} END")
-    return cte, margin, params
-
-
 def _review_where(filters: dict[str, str | None]) -> tuple[list[str], list[Any]]:
+    """Conditions on article_facets (alias f) for the queue filters.
+
+    A LIKE on the JSON text goes first: it rules out most rows for a fraction of json_each's
+    cost, which then checks the few left exactly.
+    """
     where: list[str] = []
     params: list[Any] = []
     if filters.get("country"):
-        where.append("(a.primary_country = ? OR EXISTS (SELECT 1 FROM json_each("
-                     "CASE WHEN json_valid(a.countries) THEN a.countries ELSE '[]' END) "
-                     "WHERE value = ?))")
-        params += [filters["country"], filters["country"]]
+        where.append("(f.primary_country = ? OR (f.countries LIKE ? AND EXISTS (SELECT 1 FROM "
+                     "json_each(CASE WHEN json_valid(f.countries) THEN f.countries ELSE '[]' "
+                     "END) WHERE value = ?)))")
+        params += [filters["country"], f'%"{filters["country"]}"%', filters["country"]]
     if filters.get("theme"):
-        where.append("EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(a.themes) "
-                     "THEN a.themes ELSE '[]' END) WHERE value = ?)")
-        params.append(filters["theme"])
+        where.append("f.themes LIKE ? AND EXISTS (SELECT 1 FROM json_each(CASE WHEN "
+                     "json_valid(f.themes) THEN f.themes ELSE '[]' END) WHERE value = ?)")
+        params += [f'%"{filters["theme"]}"%', filters["theme"]]
     if filters.get("language"):
-        where.append("a.language = ?")
+        where.append("f.language = ?")
         params.append(filters["language"])
     if filters.get("source"):
-        where.append("a.source_id = ?")
+        where.append("f.source_id = ?")
         params.append(filters["source"])
     return where, params
 
@@ -280,26 +264,34 @@ def review_queue(
 ) -> list[dict[str, Any]]:
     """Items awaiting a curator (labelled by the model only), most uncertain first.
 
+    The margin of an item is the distance of its probability nearest a threshold
+    (db.schema._review_margin, kept in `review_margins` by triggers); ties go by rowid.
     Filters: country (primary or any labelled country), theme, language, source (id). With
     `after` (an article id), the items that follow that article in this order.
     """
     conn = _connection(db)
     thresholds = label_thresholds(conn)
-    cte, margin, cte_params = _margin_sql(thresholds)
-    where, wparams = _review_where(filters)
-    sql = (f"WITH {cte}, q AS (SELECT a.id, a.title, a.published, a.language, a.source_id, "
-           "a.primary_country, a.countries, a.themes, a.theme_scores, a.relevant, "
-           f"a.relevance_score, a.model_version, {margin} AS margin FROM articles AS a "
-           "WHERE a.labelled_by = 'model'"
-           + "".join(f" AND {w}" for w in where) + ") "
-           "SELECT * FROM q")
-    params = [*cte_params, *wparams]
+    where, params = _review_where(filters)
+    filtered = bool(where)
     if after is not None:
-        here = _model_margin(conn, after, thresholds)
-        key = (1, 0.0) if here is None else (0, here)
-        sql += " WHERE (q.margin IS NULL, coalesce(q.margin, 0), q.id) > (?, ?, ?)"
-        params += [key[0], key[1], after]
-    sql += " ORDER BY q.margin IS NULL, q.margin, q.id LIMIT ? OFFSET ?"
+        found = conn.execute("SELECT rowid FROM articles WHERE id = ?", [after]).fetchone()
+        margin = _model_margin(conn, after, thresholds)
+        if found is not None and margin is not None:
+            where.append("(m.margin, m.article_rowid) > (?, ?)")
+            params += [margin, found[0]]
+    # unfiltered: walk the margin index; filtered: scan the narrow facet copy, sort what
+    # matches (walking the index would visit every queued item when few match)
+    source = ("article_facets AS f CROSS JOIN review_margins AS m" if filtered
+              else "review_margins AS m JOIN article_facets AS f")
+    sql = (
+        "SELECT a.id, a.title, a.published, a.language, a.source_id, a.primary_country, "
+        "a.countries, a.themes, a.theme_scores, a.relevant, a.relevance_score, "
+        "a.model_version, m.margin FROM (SELECT m.article_rowid, m.margin "
+        f"FROM {source} ON f.article_rowid = m.article_rowid "
+        "WHERE m.margin IS NOT NULL" + "".join(f" AND {w}" for w in where)
+        + " ORDER BY m.margin, m.article_rowid LIMIT ? OFFSET ?) AS m "
+        "JOIN articles AS a ON a.rowid = m.article_rowid ORDER BY m.margin, m.article_rowid"
+    )
     cursor = conn.execute(sql, [*params, limit, offset])
     names = [d[0] for d in cursor.description]
     out = []
@@ -317,17 +309,19 @@ def review_queue(
 
 def _model_margin(conn: Any, article_id: str, thresholds: dict[str, dict[str, float]]
                   ) -> float | None:
-    """An article's margin from its latest model labels (as the queue saw it before any
-    curator decision), in Python: the same definition as _margin_sql."""
+    """An article's margin from its latest model labels, as the queue had it before any
+    curator decision (db.schema._review_margin, in Python); None without model labels."""
     latest: dict[str, tuple[Any, Any, Any, Any]] = {}
     for field, value, score, detail, version in conn.execute(
         "SELECT field, value, score, detail, model_version FROM labels WHERE article_id = ? "
         "AND origin = 'model' AND field IN ('relevant', 'themes') ORDER BY id", [article_id],
     ):
         latest[field] = (value, score, detail, version)
-    if "relevant" not in latest or latest["relevant"][1] is None:
+    if "relevant" not in latest:
         return None
     value, score, _, version = latest["relevant"]
+    if score is None:
+        return 1.0
     limits = thresholds.get(version or "", {})
     margins = [abs(score - limits.get("relevant", DEFAULT_THRESHOLD))]
     if value == "true" and "themes" in latest:
@@ -358,8 +352,10 @@ def _closest_label(item: dict[str, Any], thresholds: dict[str, float]) -> str | 
 def review_queue_size(db: Any, **filters: str | None) -> int:
     """How many items await a curator (with the same filters as review_queue)."""
     where, params = _review_where(filters)
+    source = ("article_facets AS f CROSS JOIN review_margins AS m "
+              "ON f.article_rowid = m.article_rowid" if where else "review_margins AS m")
     return _connection(db).execute(
-        "SELECT count(*) FROM articles AS a WHERE a.labelled_by = 'model'"
+        f"SELECT count(*) FROM {source} WHERE m.margin IS NOT NULL"
         + "".join(f" AND {w}" for w in where), params,
     ).fetchone()[0]
 

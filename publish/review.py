@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+import time
+import weakref
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -27,6 +29,10 @@ ISO3 = re.compile(r"^[A-Z]{3}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 SOURCE = re.compile(r"^[a-z0-9-]{1,100}$")
 ACTIONS = ("save", "accept", "not_relevant", "next")
+LANGUAGES_TTL = 600
+_LANGUAGES: weakref.WeakKeyDictionary[Any, tuple[float, list[str]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class Conflict(Base400):
@@ -53,7 +59,7 @@ def _vocabulary(conn: sqlite3.Connection) -> dict[str, Any]:
     }
 
 
-async def _filters(datasette: Any, request: Any, vocab: dict[str, Any]) -> dict[str, str]:
+def _filters(request: Any, vocab: dict[str, Any]) -> dict[str, str]:
     """The queue filters of the query string; 400 on an unknown theme, country or source."""
     out: dict[str, str] = {}
     for name in queries.REVIEW_FILTERS:
@@ -75,6 +81,17 @@ async def _filters(datasette: Any, request: Any, vocab: dict[str, Any]) -> dict[
     return out
 
 
+async def _languages(datasette: Any) -> list[str]:
+    """Languages of the stored items, for the filter; a scan, so kept for LANGUAGES_TTL s."""
+    stamp, found = _LANGUAGES.get(datasette, (0.0, []))
+    if time.monotonic() - stamp > LANGUAGES_TTL:
+        found = await _call(datasette, lambda conn: [r[0] for r in conn.execute(
+            "SELECT DISTINCT language FROM article_facets WHERE language IS NOT NULL "
+            "ORDER BY language")])
+        _LANGUAGES[datasette] = (time.monotonic(), found)
+    return found
+
+
 def _query(filters: dict[str, str]) -> str:
     return ("?" + urlencode(filters)) if filters else ""
 
@@ -85,7 +102,7 @@ async def queue_page(datasette: Any, request: Any) -> Response:
     if isinstance(curator, Response):
         return curator
     vocab = await _call(datasette, _vocabulary)
-    filters = await _filters(datasette, request, vocab)
+    filters = _filters(request, vocab)
     try:
         page = max(1, int(request.args.get("page") or 1))
     except ValueError as e:
@@ -93,9 +110,7 @@ async def queue_page(datasette: Any, request: Any) -> Response:
     items = await _call(datasette, lambda conn: queries.review_queue(
         conn, limit=PAGE, offset=(page - 1) * PAGE, **filters))
     total = await _call(datasette, lambda conn: queries.review_queue_size(conn, **filters))
-    languages = await _call(datasette, lambda conn: [r[0] for r in conn.execute(
-        "SELECT DISTINCT language FROM article_facets WHERE language IS NOT NULL "
-        "ORDER BY language")])
+    languages = await _languages(datasette)
     base = datasette.urls.path("/review")
     context = {
         "curator": curator,
@@ -163,7 +178,7 @@ async def item_page(datasette: Any, request: Any) -> Response:
     if request.method == "POST":
         return await decide(datasette, request, curator, article_id)
     vocab = await _call(datasette, _vocabulary)
-    filters = await _filters(datasette, request, vocab)
+    filters = _filters(request, vocab)
     ctx = await _call(datasette, _item_context, article_id)
     if ctx is None:
         raise NotFound(f"No article with id {article_id}")
@@ -297,6 +312,11 @@ def parse_decision(form: dict[str, list[str]], current: dict[str, Any], themes: 
     return action, decision, note
 
 
+def _wrap(conn: sqlite3.Connection) -> Database:
+    """A sqlite_utils view of one of Datasette's connections, leaving its pragmas alone."""
+    return Database(conn, recursive_triggers=False)
+
+
 def _normal(field: str, value: Any) -> Any:
     if field == "relevant":
         return None if value is None else bool(value)
@@ -324,7 +344,7 @@ def _record(conn: sqlite3.Connection, article_id: str, curator: str, decision: d
                 and (latest["note"] or None) == note:
             outcome = "repeated"
         else:
-            store.record_review(Database(conn), article_id, curator, decision, note)
+            store.record_review(_wrap(conn), article_id, curator, decision, note)
             outcome = "recorded"
         conn.execute("COMMIT")
     except BaseException:
@@ -344,14 +364,14 @@ async def _next_url(datasette: Any, article_id: str, filters: dict[str, str]) ->
 async def decide(datasette: Any, request: Any, curator: str, article_id: str) -> Response:
     """Record the posted decision (or skip to the next item) and go to the next item."""
     vocab = await _call(datasette, _vocabulary)
-    filters = await _filters(datasette, request, vocab)
+    filters = _filters(request, vocab)
     exists = await _call(datasette, lambda conn: conn.execute(
         "SELECT 1 FROM articles WHERE id = ?", [article_id]).fetchone())
     if not exists:
         raise NotFound(f"No article with id {article_id}")
     body = (await request.post_body()).decode("utf-8", errors="replace")
     form = parse_qs(body, keep_blank_values=True)
-    current = await _call(datasette, lambda conn: store.effective_labels(Database(conn),
+    current = await _call(datasette, lambda conn: store.effective_labels(_wrap(conn),
                                                                          article_id))
     action, decision, note = parse_decision(
         form, current, {t["id"] for t in vocab["themes"]},

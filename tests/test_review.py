@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlite_utils import Database
 
-from db import store
+from db import queries, store
 from db.connect import open_db
 from publish.app import make_datasette
 from publish.auth import hash_password
@@ -471,3 +471,43 @@ def test_password_hashes_cannot_be_read_through_datasette(site: Any) -> None:
         assert all(v is None for r in data for k, v in r.items() if k != "name"), data
     assert get(ds, "/newsdesk/curators").status_code == 403
     assert get(ds, "/newsdesk/curators.json").status_code == 403
+
+
+# -- margins follow every label write --------------------------------------------------------
+
+
+def margins(db: Database, ids: dict[str, str]) -> dict[str, float | None]:
+    rows = dict(db.execute("SELECT a.id, m.margin FROM articles a "
+                           "JOIN review_margins m ON m.article_rowid = a.rowid").fetchall())
+    return {k: None if rows[v] is None else round(rows[v], 4) for k, v in ids.items()}
+
+
+def test_margins_follow_labels_reviews_and_thresholds(db: Database) -> None:
+    ids = build(db)
+    assert margins(db, ids) == {"A": 0.4, "B": 0.02, "C": 0.15, "D": 0.01, "E": 0.2,
+                                "F": None}
+    store.record_review(db, ids["D"], "ana", {"relevant": True})
+    assert margins(db, ids)["D"] is None  # a curator decided: out of the queue for good
+    store.write_model_labels(db, [_label(ids["D"], True, 0.5, {}, "KEN")], "test-model")
+    assert margins(db, ids)["D"] is None
+    # new thresholds for the model recompute its items' margins
+    store.register_model(db, "test-model", "relevance-themes", None,
+                         {"thresholds": {"relevant": 0.9, "stuff": 0.6}})
+    assert margins(db, ids)["A"] == 0.05 and margins(db, ids)["B"] == 0.3
+    # an item the model relabels moves in the queue
+    store.write_model_labels(db, [_label(ids["C"], False, 0.89, {}, "KEN")], "test-model")
+    assert margins(db, ids)["C"] == 0.01
+    assert [r["id"] for r in queries.review_queue(db)][:2] == \
+        [ids["C"], ids["A"]]
+
+
+def test_queue_of_a_model_registered_after_its_labels(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "late.db")
+    add_source(db)
+    store.upsert_articles(db, [make_item(1)])
+    aid = db.execute("SELECT id FROM articles").fetchone()[0]
+    store.write_model_labels(db, [_label(aid, True, 0.7, {"space": 0.65}, "KEN")], "late")
+    assert margins(db, {"x": aid}) == {"x": 0.15}  # 0.5 thresholds until the model says
+    store.register_model(db, "late", "relevance-themes", None,
+                         {"thresholds": {"relevant": 0.6, "space": 0.62}})
+    assert margins(db, {"x": aid}) == {"x": 0.03}

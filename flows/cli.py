@@ -183,6 +183,8 @@ def run(
         report = run_pipeline(cfg)
     except RunInProgress as e:
         fail(str(e), code=1)
+    except Exception as e:  # Prefect has logged the traceback above
+        fail(f"the run failed: {type(e).__name__}: {e}", code=1)
     table = Table("source", "status", "pages", "items", "new", "errors")
     for sid, r in sorted(report["per_source"].items()):
         table.add_row(sid, r["status"], str(r["pages"]), str(r["items"]), str(r["new"]),

@@ -88,6 +88,16 @@ def _last_line(log: Path) -> str:
     return next((ln.strip() for ln in reversed(lines) if ln.strip()), "no output")
 
 
+def _die_with_parent() -> None:
+    """In the server's process: get SIGTERM if `newsdesk schedule` dies, even by SIGKILL."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: stop_server still runs on a clean exit
+        pass
+
+
 def start_server(cfg: NewsdeskConfig, timeout: float = SERVER_START_TIMEOUT) -> Server:
     """Start `prefect server start` on 127.0.0.1 and wait until it answers."""
     url = local_api_url(cfg)
@@ -96,7 +106,8 @@ def start_server(cfg: NewsdeskConfig, timeout: float = SERVER_START_TIMEOUT) -> 
     with open(log, "ab") as out:
         # its own session: a terminal's Ctrl-C reaches us first, and we stop it last
         process = subprocess.Popen(server_command(cfg), stdout=out, stderr=subprocess.STDOUT,
-                                   env=server_env(cfg), start_new_session=True)
+                                   env=server_env(cfg), start_new_session=True,
+                                   preexec_fn=_die_with_parent)
     (cfg.prefect_home / "server.pid").write_text(f"{process.pid}\n", encoding="utf-8")
     server = Server(url, process, log)
     deadline = time.monotonic() + timeout

@@ -22,11 +22,12 @@ from flows.crawl import LOOPBACK_SETTINGS, CrawlOutput, LoadResult, crawl_source
 class CrawlCrashed(Exception):
     """A crawl child process ended without its report (a retry may succeed)."""
 
-    def __init__(self, source_ids: Sequence[str], returncode: int, last_line: str) -> None:
+    def __init__(self, message: str, returncode: int = 1) -> None:
+        super().__init__(message, returncode)  # both in args: it pickles back from a worker
         self.returncode = returncode
-        super().__init__(
-            f"crawl of {', '.join(source_ids)} ended with code {returncode}: {last_line}"
-        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class RunInProgress(Exception):
@@ -83,7 +84,8 @@ def crawl_shard(
     finally:
         db.close()
     if output.report is None and time.monotonic() - started < timeout:
-        raise CrawlCrashed(source_ids, output.returncode, _last_line(workdir))
+        raise CrawlCrashed(f"crawl of {', '.join(source_ids)} ended with code "
+                           f"{output.returncode}: {_last_line(workdir)}", output.returncode)
     return output
 
 

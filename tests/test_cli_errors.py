@@ -95,8 +95,7 @@ def test_status_without_a_database(tmp_path: Path) -> None:
     assert_one_line_error(proc, "none.db", "no such database")
 
 
-@pytest.mark.parametrize("command", [["run"], ["train"], ["schedule"],
-                                     ["curator", "add", "ana"], ["evaluate", "x.jsonl"]])
+@pytest.mark.parametrize("command", [["train"], ["evaluate", "x.jsonl"]])
 def test_unbuilt_commands_say_so_and_exit_2(command: list[str]) -> None:
     proc = newsdesk(*command)
     assert proc.returncode == 2

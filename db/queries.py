@@ -392,3 +392,17 @@ def latest_curator_labels(db: Any, article_id: str) -> dict[str, Any]:
     ):
         out[field] = json.loads(value) if value is not None else None
     return out
+
+
+def curator_examples(db: Database) -> list[dict[str, Any]]:
+    """Articles whose relevance a curator decided, with their effective themes, for training."""
+    rows = db.query(
+        "SELECT a.id, a.title, a.text, a.relevant, a.themes FROM articles a "
+        "WHERE EXISTS (SELECT 1 FROM labels l WHERE l.article_id = a.id "
+        "AND l.origin = 'curator' AND l.field = 'relevant') ORDER BY a.id"
+    )
+    return [
+        {"id": r["id"], "text": "\n\n".join(p for p in (r["title"], r["text"]) if p),
+         "relevant": bool(r["relevant"]), "themes": json.loads(r["themes"] or "[]")}
+        for r in rows
+    ]

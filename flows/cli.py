@@ -49,11 +49,6 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def not_built(command: str, issue: int) -> NoReturn:
-    """Exit 2 for a command that later work will build."""
-    fail(f"`newsdesk {command}` is not built yet (issue {issue})")
-
-
 def _open(path: Path, *, must_exist: bool = False) -> Any:
     if must_exist and not path.is_file():
         fail(f"{path}: no such database (run `newsdesk crawl` or `newsdesk demo` first)")
@@ -273,15 +268,52 @@ def classify(
 
 
 @app.command()
-def train(db: DbOption = DEFAULT_DB) -> None:
-    """Train the relevance and theme model (curator labels first)."""
-    not_built("train", 5)
+def train(
+    db: DbOption = DEFAULT_DB,
+    data: Annotated[Path, typer.Option(help="The shared data folder (policy texts).")] = Path(
+        "../shared/data"
+    ),
+    out: Annotated[Path | None, typer.Option(help="Model file (default: the committed one).")
+                   ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace even a better model.")
+                     ] = False,
+) -> None:
+    """Train the relevance and theme model: curator labels first, then the seed data."""
+    from db.queries import curator_examples
+    from db.store import register_model
+
+    if not (data / "policy-texts").is_dir():
+        fail(f"{data}: no policy-texts folder (pass --data PATH to the shared data)")
+    examples = curator_examples(_open(db)) if db.is_file() else []
+    from classify.train import train as train_model
+
+    with err.status(f"training on the seed data and {len(examples)} curator label(s)…"):
+        report = train_model(data, examples, out, force=force)
+    comparison = report["comparison"]
+    console.print_json(data={"new": comparison["new"], "old": comparison["old"]})
+    if report["saved"]:
+        if db.is_file():
+            register_model(_open(db), report["version"], "relevance-themes",
+                           report["trained_at"], {"thresholds": report["thresholds"],
+                                                  **report["metrics"]})
+        console.print(f"saved model {report['version']} to {report['path']}")
+    else:
+        fail("the new model is worse than the current one ("
+             + "; ".join(comparison["reasons"]) + "): not saved; --force to replace", 1)
 
 
 @app.command()
 def evaluate(file: Annotated[Path, typer.Argument(help="Labelled JSONL file.")]) -> None:
-    """Per-label precision, recall and F1 of the model on a labelled JSONL file."""
-    not_built("evaluate", 5)
+    """Per-label precision, recall, F1 and calibration of the model on a labelled JSONL file."""
+    if not file.is_file():
+        fail(f"{file}: no such file")
+    from classify.evaluate import evaluate_file, format_report
+
+    try:
+        report = evaluate_file(file)
+    except (ValueError, FileNotFoundError) as e:
+        fail(str(e))
+    console.print(format_report(report), highlight=False)
 
 
 def _serve(db: Path, host: str, port: int) -> None:

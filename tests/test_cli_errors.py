@@ -95,16 +95,26 @@ def test_status_without_a_database(tmp_path: Path) -> None:
     assert_one_line_error(proc, "none.db", "no such database")
 
 
-@pytest.mark.parametrize("command", [["train"], ["evaluate", "x.jsonl"]])
-def test_unbuilt_commands_say_so_and_exit_2(command: list[str]) -> None:
-    proc = newsdesk(*command)
-    assert proc.returncode == 2
-    assert "not built yet" in proc.stderr
+def test_evaluate_with_missing_file(tmp_path: Path) -> None:
+    proc = newsdesk("evaluate", str(tmp_path / "gold.jsonl"))
+    assert_one_line_error(proc, "gold.jsonl", "no such file")
+
+
+def test_evaluate_with_an_unlabelled_line(tmp_path: Path) -> None:
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"text": "Private clinics to report cases."}\n', encoding="utf-8")
+    proc = newsdesk("evaluate", str(gold))
+    assert_one_line_error(proc, "gold.jsonl:1", "no label")
+
+
+def test_train_without_the_shared_data(tmp_path: Path) -> None:
+    proc = newsdesk("train", "--data", str(tmp_path), "--db", str(tmp_path / "d.db"))
+    assert_one_line_error(proc, "policy-texts")
 
 
 def test_every_command_has_help() -> None:
     for command in ["demo", "run", "crawl", "classify", "train", "evaluate", "serve",
-                    "schedule", "status", "extract", "tag", "curator"]:
+                    "schedule", "status", "extract", "tag", "curator", "sources"]:
         proc = newsdesk(command, "--help")
         assert proc.returncode == 0, command
         assert "Usage" in proc.stdout

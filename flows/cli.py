@@ -316,12 +316,25 @@ def evaluate(file: Annotated[Path, typer.Argument(help="Labelled JSONL file.")])
     console.print(format_report(report), highlight=False)
 
 
+def _evidence() -> Any:
+    """Review-screen evidence from the tagger and the model (names only if no model)."""
+    from classify.countries import get_tagger
+    from classify.model import load_model
+    from publish.review_evidence import classifier_evidence
+
+    try:
+        model = load_model()
+    except (FileNotFoundError, ValueError):
+        model = None
+    return classifier_evidence(get_tagger(), model)
+
+
 def _serve(db: Path, host: str, port: int) -> None:
     from publish.app import serve as serve_datasette
 
     console.print(f"Datasette on http://{host}:{port}/ (database at /newsdesk; Ctrl-C to stop)")
     try:
-        serve_datasette(db, host, port)
+        serve_datasette(db, host, port, evidence=_evidence())
     except KeyboardInterrupt:
         pass
 

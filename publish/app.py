@@ -74,10 +74,15 @@ def make_datasette(
     return ds
 
 
-def serve(db_path: Path, host: str = "127.0.0.1", port: int = 8001) -> None:
-    """Serve the database until interrupted."""
+def serve(
+    db_path: Path, host: str = "127.0.0.1", port: int = 8001, evidence: Any = None
+) -> None:
+    """Serve the database until interrupted; `evidence` highlights terms on review screens."""
     import uvicorn
 
+    from publish.review_evidence import use_evidence
+
     ds = make_datasette(db_path)
+    use_evidence(ds, evidence)
     asyncio.run(ds.invoke_startup())
     uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on")

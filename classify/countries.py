@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
+import numpy as np
 from spacy.tokens import Doc
 
 from classify.gazetteer import Gazetteer, get_gazetteer
-from classify.geo import ambiguity, context, learned, urls
+from classify.geo import ambiguity, combine, context, learned, urls
 from classify.geo.matcher import Hit, Matcher, Tokens
 from classify.geo.scoring import Tally, decide, settings
 
@@ -43,29 +44,64 @@ class CountryResult:
     mentions: list[Mention]
 
 
+_DEFAULT = object()
+
+
 class CountryTagger:
     """Tags items with countries; build once (get_tagger) and reuse."""
 
-    def __init__(self, gazetteer: Gazetteer | None = None):
+    def __init__(self, gazetteer: Gazetteer | None = None, learned_model=_DEFAULT,
+                 combiner=_DEFAULT):
         self.gaz = gazetteer or get_gazetteer()
         self.matcher = Matcher(self.gaz)
         self.tokenizer = self.gaz.nlp.tokenizer
-        self.learned = learned.get_model()
+        self.learned = learned.get_model() if learned_model is _DEFAULT else learned_model
+        self.combiner = combine.weights() if combiner is _DEFAULT else combiner
 
     def tag(self, text: str, title: str | None = None, url: str | None = None,
             source_country: str | None = None, language: str | None = None) -> CountryResult:
         """Country labels for one item."""
-        text = text or ""
-        return self._tag(text, self.tokenizer(text), title, url, source_country)
+        return self.tag_many([{"text": text, "title": title, "url": url,
+                               "source_country": source_country}])[0]
 
     def tag_many(self, docs: Iterable[dict]) -> list[CountryResult]:
         """Country labels for many items (dicts with text, title, url, source_country,
         language), tokenized as a stream."""
         items = list(docs)
         texts = [d.get("text") or "" for d in items]
+        lps = self._learned([f"{d.get('title') or ''} {t}" for d, t in zip(items, texts,
+                                                                             strict=True)])
         docs = self.tokenizer.pipe(texts, batch_size=256)
-        return [self._tag(t, doc, d.get("title"), d.get("url"), d.get("source_country"))
-                for t, doc, d in zip(texts, docs, items, strict=True)]
+        return [self._tag(t, doc, d.get("title"), d.get("url"), d.get("source_country"), lp)
+                for t, doc, d, lp in zip(texts, docs, items, lps, strict=True)]
+
+    def features_many(self, texts: list[str]) -> list[tuple[list[str], object]]:
+        """The combiner's candidates and feature rows for texts without title, URL or source
+        (for fitting the combiner)."""
+        lps = self._learned(texts)
+        out = []
+        for t, doc, lp in zip(texts, self.tokenizer.pipe(texts, batch_size=256), lps,
+                              strict=True):
+            if lp is None:  # the models are not used for this text
+                out.append(([], np.zeros((0, len(combine.FEATURES)))))
+                continue
+            tally, _, hits, _ = self._evidence(t, doc, None, None, None)
+            out.append(combine.candidate_features(tally.total, tally.firm, hits, lp,
+                                                  self.learned))
+        return out
+
+    def _learned(self, texts: list[str]) -> list:
+        """Per text, the two models' log-probabilities, or None without a model or when the
+        text is mostly words the models never saw (another language)."""
+        if self.learned is None or not texts:
+            return [None] * len(texts)
+        least = settings()["learned_min_coverage"]
+        out = []
+        for i in range(0, len(texts), 512):
+            nb, lr, coverage, n_words = self.learned.log_probs(texts[i: i + 512])
+            out.extend((a, b, n) if c >= least else None
+                       for a, b, c, n in zip(nb, lr, coverage, n_words, strict=True))
+        return out
 
     def _hits(self, text: str, doc: Doc) -> tuple[list[Hit], list[str]]:
         toks = Tokens.of(doc, text)
@@ -94,35 +130,46 @@ class CountryTagger:
                     w *= cfg["government"]
             tally.add(h.target.iso3, w, passing)
 
-    def _tag(self, text: str, doc: Doc, title: str | None, url: str | None,
-             source_country: str | None) -> CountryResult:
+    def _evidence(self, text: str, doc: Doc, title: str | None, url: str | None,
+                  source_country: str | None) -> tuple[Tally, list[Mention], list[Hit],
+                                                       frozenset[str]]:
+        """Weighed gazetteer, URL and source evidence, the mentions behind it, the text's then
+        the title's gazetteer hits, and the countries the text names first (one, or a list)."""
         cfg = settings()
         tally = Tally()
         hits, low = self._hits(text, doc)
         self._weigh(hits, low, tally, 1.0, cfg["lead_chars"])
+        joint = frozenset(h.target.iso3 for h in hits[:context.first_list(hits, low)])
         mentions = [Mention(h.start, h.end, h.target.iso3, h.text, h.target.kind) for h in hits]
         if title:
             t_hits, t_low = self._hits(title, self.tokenizer(title))
             self._weigh(t_hits, t_low, tally, cfg["title"], 0)
             mentions += [Mention(-1, -1, h.target.iso3, h.text, h.target.kind) for h in t_hits]
+            hits = hits + t_hits
         if url:
             for s in urls.signals(url, self.matcher):
                 tally.add(s.iso3, s.weight)
                 mentions.append(Mention(-1, -1, s.iso3, s.text, "url"))
-        if self.learned is not None:
-            probs = self.learned.probabilities(f"{title or ''} {text}",
-                                               cfg["learned_temperature"])
-            for iso3, p in probs.items():
-                if p >= cfg["learned_min"]:
-                    tally.add(iso3, cfg["learned_weight"] * p)
-            if probs and not tally.total and not source_country:  # a weak guess beats none
-                iso3, p = max(probs.items(), key=lambda kv: kv[1])
-                if p >= cfg["learned_fallback_min"]:
-                    tally.add(iso3, cfg["learned_weight"] * p)
         if source_country:
             tally.add(source_country, cfg["source"])
             mentions.append(Mention(-1, -1, source_country, source_country, "source"))
-        d = decide(tally, context.is_global(text) or bool(title and context.is_global(title)))
+        return tally, mentions, hits, joint
+
+    def _tag(self, text: str, doc: Doc, title: str | None, url: str | None,
+             source_country: str | None, lp) -> CountryResult:
+        tally, mentions, hits, joint = self._evidence(text, doc, title, url, source_country)
+        probs = None
+        # Without a gazetteer mention, the URL's and the source's country decide (CODEBOOK §3).
+        external_only = not hits and bool(tally.total)
+        # A guess from the words alone needs enough of them.
+        too_short = not tally.total and lp is not None and \
+            lp[2] < settings()["learned_fallback_min_words"]
+        if self.combiner is not None and lp is not None and not external_only and not too_short:
+            cands, x = combine.candidate_features(tally.total, tally.firm, hits, lp,
+                                                  self.learned)
+            probs = combine.probabilities(cands, x, self.combiner)
+        d = decide(tally, context.is_global(text) or bool(title and context.is_global(title)),
+                   probs, joint)
         return CountryResult(d.primary, d.countries, d.scope, d.scores, mentions)
 
 

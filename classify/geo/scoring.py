@@ -43,24 +43,38 @@ class Decision:
     scores: dict[str, float]
 
 
-def decide(tally: Tally, is_global: bool) -> Decision:
-    """Primary country, substantially discussed countries, scope and per-country shares."""
+def decide(tally: Tally, is_global: bool, probs: dict[str, float] | None = None,
+           joint: frozenset[str] = frozenset()) -> Decision:
+    """Primary country, substantially discussed countries, scope and per-country scores: shares
+    of the weighed evidence, or, with the learned models, the combiner's probabilities."""
     cfg = settings()
     total = sum(tally.total.values())
-    if total <= 0:
+    if total <= 0 and not probs:
         return Decision(None, [], "global", {})
-    scores = {c: round(s / total, 3) for c, s in sorted(tally.total.items(), key=lambda kv: -kv[1])}
     firm = sorted(((c, s) for c, s in tally.firm.items() if s > 0), key=lambda kv: -kv[1])
     top = firm[0][1] if firm else 0.0
     countries = [c for c, s in firm
                  if s >= cfg["substantial_min"] and s >= cfg["substantial_share"] * top]
-    ranked = list(scores.items())
-    primary = None
-    if len(ranked) == 1 or tally.total[ranked[0][0]] >= cfg["primary_lead"] * tally.total[
-            ranked[1][0]]:
-        primary = ranked[0][0]
-        if primary not in countries:
-            countries.insert(0, primary)
+    if probs:
+        ranked = sorted(probs.items(), key=lambda kv: -kv[1])
+        least = cfg["primary_min"] if total > 0 else cfg["learned_fallback_min"]
+        # No primary when the top country is one of several the text opens with (`joint`:
+        # "Kenya and Uganda agreed") and they are its firmest, within `primary_lead` of each
+        # other; or when a substantially discussed rival comes close to the top's probability.
+        tie = len(firm) > 1 and ranked[0][0] in joint and firm[0][0] in joint and \
+            firm[1][0] in joint and firm[0][1] < cfg["primary_lead"] * firm[1][1]
+        rival = max((p for c, p in ranked[1:] if c in countries), default=0.0)
+        lead = ranked[0][1] >= cfg["primary_lead"] * rival
+        primary = ranked[0][0] if lead and not tie and ranked[0][1] >= least else None
+        scores = {c: round(p, 3) for c, p in ranked if p >= 0.0005 or c in tally.total}
+    else:
+        ranked = sorted(tally.total.items(), key=lambda kv: -kv[1])
+        primary = None
+        if len(ranked) == 1 or ranked[0][1] >= cfg["primary_lead"] * ranked[1][1]:
+            primary = ranked[0][0]
+        scores = {c: round(s / total, 3) for c, s in ranked}
+    if primary and primary not in countries:
+        countries.insert(0, primary)
     if primary:
         scope = "national"
     elif is_global or len(countries) >= cfg["global_countries"] or not countries:

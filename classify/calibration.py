@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def fit_platt(scores: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> tuple[float, float]:
+def fit_platt(
+    scores: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[float, float]:
     """(a, b) such that P(y=1 | s) = 1 / (1 + exp(a*s + b)), fitted by Newton's method.
 
     Uses Platt's smoothed targets, as scikit-learn's sigmoid calibration does, so a label that

@@ -36,7 +36,9 @@ def evaluate_examples(examples: list[dict[str, Any]], model: Model) -> dict[str,
     """Figures for items with `text`/`title` and any of `relevant` and `themes`."""
     texts = [document_text(e) for e in examples]
     probs = _probabilities(model, texts)
-    rel_pred, theme_pred = model.decide(probs) if len(texts) else (np.zeros(0, bool), np.zeros((0, 6), bool))
+    rel_pred, theme_pred = (
+        model.decide(probs) if len(texts) else (np.zeros(0, bool), np.zeros((0, 6), bool))
+    )
     report: dict[str, Any] = {"items": len(examples), "model_version": model.version}
 
     has_rel = np.array([isinstance(e.get("relevant"), bool) for e in examples], dtype=bool)
@@ -45,17 +47,20 @@ def evaluate_examples(examples: list[dict[str, Any]], model: Model) -> dict[str,
         pred = rel_pred[has_rel]
         p = probs[has_rel, 0]
         block = prf(y, pred)
-        block.update({
-            "f1_95ci": f1_interval(y, pred) if len(y) >= 20 else None,
-            "brier": brier(y, p),
-            "ece": ece(y, p),
-            "threshold": round(model.thresholds["relevant"], 4),
-        })
+        block.update(
+            {
+                "f1_95ci": f1_interval(y, pred) if len(y) >= 20 else None,
+                "brier": brier(y, p),
+                "ece": ece(y, p),
+                "threshold": round(model.thresholds["relevant"], 4),
+            }
+        )
         report["relevance"] = block
 
     # themes given relevance: gold relevant items, or items of unknown relevance with coded themes
     given = np.array(
-        [e.get("themes") is not None and e.get("relevant") is not False for e in examples], dtype=bool
+        [e.get("themes") is not None and e.get("relevant") is not False for e in examples],
+        dtype=bool,
     )
     if given.any():
         gold = _matrix([examples[i]["themes"] for i in np.flatnonzero(given)])
@@ -63,12 +68,13 @@ def evaluate_examples(examples: list[dict[str, Any]], model: Model) -> dict[str,
         p = probs[given, 1:]
         block["brier"] = brier(gold.ravel(), p.ravel())
         block["ece"] = ece(gold.ravel(), p.ravel())
-        for j, t in enumerate(THEMES):
+        for t in THEMES:
             block["per_label"][t]["threshold"] = round(model.thresholds[t], 4)
         report["themes_given_relevant"] = block
 
     both = np.array(
-        [isinstance(e.get("relevant"), bool) and e.get("themes") is not None for e in examples], dtype=bool
+        [isinstance(e.get("relevant"), bool) and e.get("themes") is not None for e in examples],
+        dtype=bool,
     )
     if both.any():
         idx = np.flatnonzero(both)
@@ -106,7 +112,7 @@ def read_labelled(path: Path) -> list[dict[str, Any]]:
 
 
 def evaluate_file(path: Path, model: Model | None = None) -> dict[str, Any]:
-    """Per-label precision, recall, F1, support and calibration (Brier, ECE) on a labelled JSONL file."""
+    """Per-label precision, recall, F1, support and calibration (Brier, ECE) of a labelled JSONL."""
     model = model or load_model()
     report = evaluate_examples(read_labelled(Path(path)), model)
     report["file"] = str(path)
@@ -114,22 +120,37 @@ def evaluate_file(path: Path, model: Model | None = None) -> dict[str, Any]:
 
 
 def _row(name: str, m: dict[str, Any], extra: str = "") -> str:
-    return (f"  {name:<12} {m['precision']:>9.3f} {m['recall']:>7.3f} {m['f1']:>7.3f} "
-            f"{m['support']:>8d}{extra}")
+    return (
+        f"  {name:<12} {m['precision']:>9.3f} {m['recall']:>7.3f} {m['f1']:>7.3f} "
+        f"{m['support']:>8d}{extra}"
+    )
 
 
 def format_report(report: dict[str, Any]) -> str:
     """The report as plain text for a terminal."""
     head = "  label        precision  recall      F1  support"
-    lines = [f"model {report.get('model_version', '?')} on {report.get('file', 'examples')}: "
-             f"{report['items']} items"]
+    lines = [
+        f"model {report.get('model_version', '?')} on {report.get('file', 'examples')}: "
+        f"{report['items']} items"
+    ]
     rel = report.get("relevance")
     if rel:
-        ci = f"  (F1 95% CI {rel['f1_95ci'][0]:.3f}-{rel['f1_95ci'][1]:.3f})" if rel.get("f1_95ci") else ""
-        lines += ["", "relevance", head, _row("relevant", rel, f"  threshold {rel['threshold']:.3f}") + ci,
-                  f"  calibration: Brier {rel['brier']:.4f}, ECE {rel['ece']:.4f}"]
-    for key, title in (("themes_given_relevant", "themes (items known or assumed relevant)"),
-                       ("themes_end_to_end", "themes end to end (predicted only for predicted-relevant items)")):
+        ci = (
+            f"  (F1 95% CI {rel['f1_95ci'][0]:.3f}-{rel['f1_95ci'][1]:.3f})"
+            if rel.get("f1_95ci")
+            else ""
+        )
+        lines += [
+            "",
+            "relevance",
+            head,
+            _row("relevant", rel, f"  threshold {rel['threshold']:.3f}") + ci,
+            f"  calibration: Brier {rel['brier']:.4f}, ECE {rel['ece']:.4f}",
+        ]
+    for key, title in (
+        ("themes_given_relevant", "themes (items known or assumed relevant)"),
+        ("themes_end_to_end", "themes end to end (predicted only for predicted-relevant items)"),
+    ):
         block = report.get(key)
         if not block:
             continue
@@ -143,3 +164,10 @@ def format_report(report: dict[str, Any]) -> str:
         if "brier" in block:
             lines.append(f"  calibration: Brier {block['brier']:.4f}, ECE {block['ece']:.4f}")
     return "\n".join(lines)
+
+
+if __name__ == "__main__":  # `python -m classify.evaluate FILE [MODEL]`
+    import sys
+
+    chosen = load_model(Path(sys.argv[2])) if len(sys.argv) > 2 else None
+    print(format_report(evaluate_file(Path(sys.argv[1]), chosen)))

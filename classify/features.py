@@ -1,4 +1,4 @@
-"""Text features: hashed word and character n-grams, tf-idf weighted, plus seed-lexicon counts.
+"""Text features: hashed word and character n-grams (tf-idf weighted) plus lexicon and cue counts.
 
 Hashing keeps the committed model small (no vocabulary); the idf weights, stored only for the
 hash buckets seen in training, also decide which buckets the model uses at all.
@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from sklearn.preprocessing import normalize
 from classify.codebook import THEMES
 
 LEXICONS = Path(__file__).parent / "data" / "lexicons.yaml"
+CUES = Path(__file__).parent / "data" / "feature_cues.yaml"
 TOKEN = re.compile(r"\w+")
 
 
@@ -37,7 +37,9 @@ def _fold_table() -> dict[int, str]:
     table = {}
     for code in range(0xC0, 0x250):
         char = chr(code)
-        base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+        base = "".join(
+            c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+        )
         if base and base != char:
             table[code] = base.lower()
     return table
@@ -51,27 +53,43 @@ def fold(text: str) -> str:
     return text.lower().translate(_FOLD)
 
 
-def load_lexicon(path: Path = LEXICONS) -> dict[str, list[str]]:
-    """Seed terms per feature group: `actors`, `engagement` and one group per theme."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+def load_cues(lexicons: Path = LEXICONS, cues: Path = CUES) -> dict[str, Any]:
+    """Feature groups from the seed lexicons (`actors`, `engagement`, one per theme) and the
+    relevance cues, with the group pairs and proximities that become features of their own."""
+    data = yaml.safe_load(lexicons.read_text(encoding="utf-8"))
     groups = {"actors": data["relevance"]["actors"], "engagement": data["relevance"]["engagement"]}
     groups.update({theme: data["themes"][theme] for theme in THEMES})
-    return {
-        name: sorted({fold(str(t)).strip() for terms in by_lang.values() for t in terms})
+    out = {
+        name: _terms(t for terms in by_lang.values() for t in terms)
         for name, by_lang in groups.items()
     }
+    pairs = [["actors", "engagement"]]
+    near: list[list[Any]] = []
+    if cues.exists():
+        extra = yaml.safe_load(cues.read_text(encoding="utf-8"))
+        out.update({name: _terms(terms) for name, terms in extra.get("groups", {}).items()})
+        pairs += [list(p) for p in extra.get("pairs", [])]
+        near += [list(n) for n in extra.get("near", [])]
+    return {"groups": out, "pairs": pairs, "near": near}
 
 
-@dataclass
-class LexiconCounter:
-    """Counts whole-token matches of each group's terms; one extra column flags actor AND engagement."""
+def _terms(terms: Iterable[Any]) -> list[str]:
+    return sorted({fold(str(t)).strip() for t in terms if str(t).strip()})
 
-    groups: dict[str, list[str]]
-    _starts: dict[str, list[tuple[tuple[str, ...], int]]] = field(init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self._starts = {}
-        for gid, terms in enumerate(self.groups.values()):
+class CueCounter:
+    """Whole-token matches per term group (log(1 + count)), pair flags and proximity counts."""
+
+    def __init__(
+        self, groups: dict[str, list[str]], pairs: list[list[str]], near: list[list[Any]]
+    ) -> None:
+        self.groups = groups
+        self.pairs = [(a, b) for a, b in pairs]
+        self.near = [(a, b, int(w)) for a, b, w in near]
+        names = list(groups)
+        self._gid = {g: i for i, g in enumerate(names)}
+        self._starts: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+        for gid, terms in enumerate(groups.values()):
             for term in terms:
                 tokens = tuple(TOKEN.findall(term))
                 if tokens:
@@ -80,42 +98,56 @@ class LexiconCounter:
     @property
     def names(self) -> list[str]:
         """Column names of the matrix `transform` returns."""
-        return [f"lex:{g}" for g in self.groups] + ["lex:actors&engagement"]
+        return (
+            [f"cue:{g}" for g in self.groups]
+            + [f"cue:{a}&{b}" for a, b in self.pairs]
+            + [f"cue:{a}~{b}" for a, b, _ in self.near]
+        )
 
     def transform(self, folded: list[str]) -> sp.csr_matrix:
-        """log(1 + count) per group for already folded texts."""
+        """The cue matrix for already folded texts."""
         n_groups = len(self.groups)
+        pairs = [(self._gid[a], self._gid[b]) for a, b in self.pairs]
+        near = [(self._gid[a], self._gid[b], w) for a, b, w in self.near]
         rows, cols, vals = [], [], []
-        actors = list(self.groups).index("actors") if "actors" in self.groups else -1
-        engage = list(self.groups).index("engagement") if "engagement" in self.groups else -1
+        starts = self._starts
         for i, text in enumerate(folded):
             tokens = TOKEN.findall(text)
-            counts = [0] * n_groups
-            starts = self._starts
+            hits: dict[int, list[int]] = {}
             for j, tok in enumerate(tokens):
                 cands = starts.get(tok)
                 if cands is None:
                     continue
                 for term, gid in cands:
                     if len(term) == 1 or tuple(tokens[j : j + len(term)]) == term:
-                        counts[gid] += 1
-            for gid, c in enumerate(counts):
-                if c:
-                    rows.append(i)
-                    cols.append(gid)
-                    vals.append(np.log1p(c))
-            if actors >= 0 and engage >= 0 and counts[actors] and counts[engage]:
+                        hits.setdefault(gid, []).append(j)
+            for gid, pos in hits.items():
                 rows.append(i)
-                cols.append(n_groups)
-                vals.append(1.0)
+                cols.append(gid)
+                vals.append(np.log1p(len(pos)))
+            col = n_groups
+            for a, b in pairs:
+                if a in hits and b in hits:
+                    rows.append(i)
+                    cols.append(col)
+                    vals.append(1.0)
+                col += 1
+            for a, b, w in near:
+                if a in hits and b in hits:
+                    bs = hits[b]
+                    n = sum(1 for p in hits[a] if any(abs(p - q) <= w for q in bs))
+                    if n:
+                        rows.append(i)
+                        cols.append(col)
+                        vals.append(np.log1p(n))
+                col += 1
         return sp.csr_matrix(
-            (np.asarray(vals, dtype=np.float32), (rows, cols)),
-            shape=(len(folded), n_groups + 1),
+            (np.asarray(vals, dtype=np.float32), (rows, cols)), shape=(len(folded), len(self.names))
         )
 
 
 class Featurizer:
-    """Texts to a sparse matrix: [word 1-2 grams | char 4-grams | lexicon groups].
+    """Texts to a sparse matrix: [word 1-2 grams | char 4-grams | cue groups].
 
     Each n-gram block is sublinear tf times idf, L2-normalised; buckets without an idf weight
     (too rare in training) are dropped.
@@ -123,19 +155,19 @@ class Featurizer:
 
     def __init__(
         self,
-        lexicon: dict[str, list[str]],
+        cues: dict[str, Any],
         *,
         word_bits: int = 18,
         char_bits: int = 18,
         max_chars: int = 6000,
-        lexicon_scale: float = 0.5,
+        cue_scale: float = 0.5,
         idf: np.ndarray | None = None,
     ) -> None:
-        self.lexicon = lexicon
+        self.cues = cues
         self.word_bits = word_bits
         self.char_bits = char_bits
         self.max_chars = max_chars
-        self.lexicon_scale = lexicon_scale
+        self.cue_scale = cue_scale
         common = {"alternate_sign": False, "norm": None, "lowercase": False, "dtype": np.float32}
         self.word = HashingVectorizer(
             n_features=2**word_bits, ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b", **common
@@ -143,14 +175,14 @@ class Featurizer:
         self.char = HashingVectorizer(
             n_features=2**char_bits, analyzer="char_wb", ngram_range=(4, 4), **common
         )
-        self.lex = LexiconCounter(lexicon)
+        self.cue = CueCounter(cues["groups"], cues.get("pairs", []), cues.get("near", []))
         self.n_hashed = 2**word_bits + 2**char_bits
         self.idf = np.zeros(self.n_hashed, dtype=np.float32) if idf is None else idf
 
     @property
     def n_features(self) -> int:
         """Width of the matrix `transform` returns."""
-        return self.n_hashed + len(self.lex.names)
+        return self.n_hashed + len(self.cue.names)
 
     def _prepare(self, texts: Iterable[str]) -> list[str]:
         # Titles and leads carry the signal; the cap bounds the cost of very long pages.
@@ -163,7 +195,7 @@ class Featurizer:
 
     def fit_idf(self, corpus: Iterable[str], *, min_df: int = 2, keep: Iterable[str] = ()) -> None:
         """Smoothed idf from `corpus`; buckets seen in fewer than `min_df` texts get weight 0,
-        except those of the `keep` texts (lexicon terms, hand-checked examples)."""
+        except those of the `keep` texts (lexicon terms, hand-labelled examples)."""
         counts = self.counts(corpus)
         n = counts.shape[0]
         df = np.bincount(counts.indices, minlength=self.n_hashed)
@@ -185,9 +217,9 @@ class Featurizer:
             m.data = np.log1p(m.data) * self.idf[m.indices + offset]
             blocks.append(normalize(m, copy=False))
             offset += vec.n_features
-        lex = self.lex.transform(folded)
-        lex.data *= self.lexicon_scale
-        blocks.append(lex)
+        cue = self.cue.transform(folded)
+        cue.data *= self.cue_scale
+        blocks.append(cue)
         return sp.hstack(blocks, format="csr", dtype=np.float32)
 
     def params(self) -> dict[str, Any]:
@@ -196,6 +228,6 @@ class Featurizer:
             "word_bits": self.word_bits,
             "char_bits": self.char_bits,
             "max_chars": self.max_chars,
-            "lexicon_scale": self.lexicon_scale,
-            "lexicon": self.lexicon,
+            "cue_scale": self.cue_scale,
+            "cues": self.cues,
         }

@@ -9,6 +9,7 @@ predicted relevant (CODEBOOK §2).
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +26,7 @@ LABELS: tuple[str, ...] = ("relevant", *THEMES)
 MODELS_DIR = Path(__file__).parent / "models"
 DEFAULT_MODEL = MODELS_DIR / "newsdesk-classifier.skops"
 FORMAT = 1
+PRUNE = 0.01
 
 
 @dataclass(frozen=True)
@@ -68,11 +70,9 @@ class Model:
         return np.asarray(x @ self.weights) + self.intercept
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
-        """Calibrated probabilities, one column per label in LABELS order (themes: given relevant)."""
+        """Calibrated probabilities, one column per label in LABELS order (themes: if relevant)."""
         s = self.scores(texts)
-        return np.column_stack(
-            [apply_platt(s[:, j], *self.platt[j]) for j in range(len(LABELS))]
-        )
+        return np.column_stack([apply_platt(s[:, j], *self.platt[j]) for j in range(len(LABELS))])
 
     def decide(self, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(relevant flags, theme 0/1 matrix given relevance) from a probability matrix."""
@@ -98,24 +98,34 @@ class Model:
                     relevant=bool(relevant[i]),
                     relevance_score=round(float(probs[i, 0]), 4),
                     themes=chosen,
-                    theme_scores={t: round(float(probs[i, j + 1]), 4) for j, t in enumerate(THEMES)},
+                    theme_scores={
+                        t: round(float(probs[i, j + 1]), 4) for j, t in enumerate(THEMES)
+                    },
                 )
             )
         return out
 
     def to_state(self) -> dict[str, Any]:
-        """A dict of plain values and numpy arrays for skops (only the used columns are kept)."""
+        """A dict of plain values and numpy arrays for skops.
+
+        Only hash buckets with an idf weight are stored, and of those only the ones some label
+        weighs at PRUNE or more (a smaller weight moves a score by less than PRUNE).
+        """
         f = self.featurizer
-        hashed = np.flatnonzero(f.idf)
-        columns = np.r_[hashed, np.arange(f.n_hashed, f.n_features)].astype(np.int32)
+        has_idf = f.idf > 0
+        used = np.r_[
+            has_idf & (np.abs(self.weights[: f.n_hashed]).max(axis=1) >= PRUNE),
+            np.ones(f.n_features - f.n_hashed, dtype=bool),
+        ]
         return {
             "format": FORMAT,
             "version": self.version,
             "labels": list(LABELS),
             "featurizer": f.params(),
-            "columns": columns,
-            "idf": f.idf[hashed].astype(np.float16),
-            "coef": self.weights[columns].T.astype(np.float16),
+            "idf_mask": np.packbits(has_idf),
+            "idf": f.idf[has_idf].astype(np.float16),
+            "coef_mask": np.packbits(used),
+            "coef": self.weights[used].T.astype(np.float16),
             "intercept": self.intercept.astype(np.float32),
             "platt": self.platt.astype(np.float64),
             "thresholds": dict(self.thresholds),
@@ -131,15 +141,18 @@ class Model:
                 f"unsupported model file (format {state.get('format')!r}, labels "
                 f"{state.get('labels')!r}); retrain with `newsdesk train`"
             )
-        params = dict(state["featurizer"])
-        featurizer = Featurizer(**params)
-        columns = np.asarray(state["columns"], dtype=np.int64)
-        hashed = columns[columns < featurizer.n_hashed]
+        featurizer = Featurizer(**dict(state["featurizer"]))
+        has_idf = np.unpackbits(np.asarray(state["idf_mask"]), count=featurizer.n_hashed).astype(
+            bool
+        )
         idf = np.zeros(featurizer.n_hashed, dtype=np.float32)
-        idf[hashed] = np.asarray(state["idf"], dtype=np.float32)
+        idf[has_idf] = np.asarray(state["idf"], dtype=np.float32)
         featurizer.idf = idf
+        used = np.unpackbits(np.asarray(state["coef_mask"]), count=featurizer.n_features).astype(
+            bool
+        )
         weights = np.zeros((featurizer.n_features, len(LABELS)), dtype=np.float32)
-        weights[columns] = np.asarray(state["coef"], dtype=np.float32).T
+        weights[used] = np.asarray(state["coef"], dtype=np.float32).T
         return cls(
             featurizer,
             weights,
@@ -156,7 +169,7 @@ def save_model(model: Model, path: Path) -> Path:
     """Write the model with skops (atomically: a reader never sees half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    sio.dump(model.to_state(), tmp)
+    sio.dump(model.to_state(), tmp, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
     tmp.replace(path)
     load_model.cache_clear()
     return path

@@ -7,11 +7,31 @@ from typing import Any
 
 from classify.codebook import THEMES
 
+CITATION = (
+    "Cheng, C., Barceló, J., Hartnett, A. S., Kubinec, R. & Messerschmidt, L. (2020). COVID-19 "
+    "Government Response Event Dataset (CoronaNet v1.0). Nature Human Behaviour 4, 756–768. "
+    "https://doi.org/10.1038/s41562-020-0909-7"
+)
+LIMITATIONS = [
+    "All training texts are English summaries written by CoronaNet coders; other languages rely "
+    "on character n-grams, accent folding and the en/fr/es/pt lexicons and cues. Long pages are "
+    "read up to the character cap.",
+    'Weak themes code "what the government did" from CoronaNet categories, not the codebook; '
+    "many disagreements on the dev split are the weak label's, not the model's (hand audit in "
+    "docs/classifier.md). Financing is thin: CoronaNet has no payment or price-cap category, and "
+    "its vaccine-purchase code also tags deliveries (hand-checked in `financing_checks.jsonl`).",
+    "Probabilities are calibrated on hand-labelled data enriched with private-sector candidates "
+    "(about 30% relevant); on a real feed with 1–3% relevant items the relevance probability "
+    "overstates the chance and precision is lower than on the dev set.",
+]
+
 
 def _prf(m: dict[str, Any] | None) -> str:
     if not m:
         return "n/a"
-    return f"P {m['precision']:.3f} · R {m['recall']:.3f} · F1 {m['f1']:.3f} (support {m['support']})"
+    return (
+        f"P {m['precision']:.3f} · R {m['recall']:.3f} · F1 {m['f1']:.3f} (support {m['support']})"
+    )
 
 
 def _theme_table(block: dict[str, Any] | None) -> list[str]:
@@ -20,47 +40,113 @@ def _theme_table(block: dict[str, Any] | None) -> list[str]:
     rows = ["| theme | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     for t in THEMES:
         m = block["per_label"][t]
-        rows.append(f"| {t} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |")
+        rows.append(
+            f"| {t} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |"
+        )
     mi = block["micro"]
-    rows.append(f"| **micro** | {mi['precision']:.3f} | {mi['recall']:.3f} | **{mi['f1']:.3f}** | {mi['support']} |")
+    rows.append(
+        f"| **micro** | {mi['precision']:.3f} | {mi['recall']:.3f} | **{mi['f1']:.3f}** "
+        f"| {mi['support']} |"
+    )
     rows.append(f"| macro F1 | | | {block['macro_f1']:.3f} | |")
     return rows
 
 
-def render(report: dict[str, Any]) -> str:
-    """Markdown text of the card for a training report."""
-    m = report["metrics"]
-    d = report["data"]
+def _method(report: dict[str, Any]) -> list[str]:
+    hp = report["hyperparameters"]
+    f = hp["features"]
+    fallback = (
+        "a relevant item always gets its most probable theme when none passes its threshold."
+        if report["min_themes"]
+        else "no theme is forced."
+    )
+    return [
+        f"- Features: hashed word 1-2-grams (2^{f['word_bits']} buckets) and character 4-grams "
+        f"(2^{f['char_bits']}) of the lowercased, accent-folded title + text (first "
+        f"{f['max_chars']} characters), sublinear tf-idf, L2 per block; buckets seen in fewer "
+        "than 2 training texts are dropped; plus counts of the seed-lexicon groups and feature "
+        "cues (`classify/data/lexicons.yaml`, `classify/data/feature_cues.yaml`).",
+        f"- One logistic regression per label (liblinear; C = {hp['C_relevance']} for relevance "
+        f"with balanced classes, C = {hp['C_themes']} for themes).",
+        f"- Calibration: Platt scaling on {hp['folds']}-fold out-of-fold scores (what "
+        "CalibratedClassifierCV(method='sigmoid', ensemble=False) does); each threshold maximises "
+        'F1 on those held-apart scores. The theme head answers "if relevant, which themes"; '
+        + fallback,
+    ]
+
+
+def _data(d: dict[str, Any]) -> list[str]:
+    return [
+        f"- Curator labels: {d['curator']['train']} in training (weight 3, first), "
+        f"{d['curator']['held_apart']} held apart.",
+        f"- Relevance head: {d['relevance_train']['total']} examples "
+        f"{d['relevance_train']['by_source']}.",
+        f"- Theme head: {d['theme_train']['total']} examples {d['theme_train']['by_source']}.",
+        "- Sources: hand labels of CoronaNet policy texts in `classify/data/` (train split only): "
+        "`relevance_labels.jsonl`, `relevance_labels_extra.jsonl`, `financing_checks.jsonl`; "
+        "CoronaNet `weak_themes` of the train split; texts with no theme and no private-sector "
+        "flag as relevance negatives (weight 0.3); seed-lexicon terms (weight 0.1).",
+        f"- Data: {CITATION}",
+    ]
+
+
+def _evaluation(report: dict[str, Any]) -> list[str]:
+    m, d = report["metrics"], report["data"]
     rel = m.get("relevance_dev") or {}
     ci = rel.get("f1_95ci")
     neg = m.get("clear_negatives_dev") or {}
-    hp = report["hyperparameters"]
-    feats = hp["features"]
+    e2e = ((m.get("themes_end_to_end_dev") or {}).get("micro") or {}).get("f1", 0)
+    lines = [
+        f"- **Relevance**, hand labels of the dev split ({rel.get('support', 0)} relevant of "
+        f"{d['eval']['relevance_dev']}): {_prf(rel)}"
+        + (f", F1 95% bootstrap interval {ci[0]:.3f}–{ci[1]:.3f}" if ci else "")
+        + (f"; Brier {rel['brier']:.4f}, ECE {rel['ece']:.4f}." if rel else "."),
+        f"- Relevance on {neg.get('items', 0)} dev texts with no theme and no private-sector flag "
+        f"(near-certain negatives): {neg.get('predicted_relevant', 0)} predicted relevant "
+        f"({100 * neg.get('share', 0):.2f}%).",
+        f"- **Themes vs CoronaNet weak themes**: dev records with at least one weak theme "
+        f"({d['eval']['themes_dev_weak']} items), theme head applied as if relevant:",
+        "",
+        *_theme_table(m.get("themes_dev_weak")),
+        "",
+        "- Themes vs the codebook themes of the hand-labelled relevant dev items:",
+        "",
+        *_theme_table(m.get("themes_dev_gold")),
+        "",
+        f"- Financing on {d['eval']['financing_dev_checked']} dev records (weak-themed or checked) "
+        "with the label hand-checked for every weak positive and every disagreement seen "
+        f"(`financing_checks.jsonl`): {_prf(m.get('financing_dev_checked'))}.",
+        f"- End to end on the hand-labelled dev items (themes only for predicted-relevant items): "
+        f"micro-F1 {e2e:.3f}.",
+    ]
+    cur = m.get("curator_holdout")
+    if cur:
+        lines.append(f"- Held-apart curator labels: relevance {_prf(cur.get('relevance'))}.")
+    oof = report.get("out_of_fold") or {}
+    if oof:
+        lines.append(
+            f"- Out of fold on training data: relevance {_prf(oof.get('relevance'))}; theme "
+            f"micro-F1 {oof.get('themes_micro_f1', 0):.3f}."
+        )
+    return lines
+
+
+def render(report: dict[str, Any]) -> str:
+    """Markdown text of the card for a training report."""
     lines = [
         "# Model card: newsdesk relevance and theme classifier",
         "",
-        f"- **Version**: `{report['version']}`, trained {report['trained_at']} "
-        f"in {report.get('seconds', '?')} s; file `{Path(report['path']).name}` "
+        f"- **Version**: `{report['version']}`, trained {report['trained_at']} in "
+        f"{report.get('seconds', '?')} s; file `{Path(report['path']).name}` "
         f"({report.get('model_bytes', 0) / 1e6:.1f} MB, skops).",
         "- **Predicts** (CODEBOOK.md): `relevant` (§1) and, for relevant items only, the six "
-        "engagement themes (§2) with calibrated probabilities.",
+        "engagement themes (§2), with calibrated probabilities.",
         "- **Reproduce**: `newsdesk train` (curator labels from the database come first); "
-        "`newsdesk evaluate FILE` for any labelled JSONL.",
+        "`newsdesk evaluate FILE` on any labelled JSONL; `bench/classify_quality.py`.",
         "",
         "## Method",
         "",
-        f"- Features: hashed word 1-2-grams (2^{feats['word_bits']}) and character 4-grams "
-        f"(2^{feats['char_bits']}) of the accent-folded, lowercased title + text (first "
-        f"{feats['max_chars']} characters), sublinear tf-idf, L2 per block; hash buckets seen in fewer "
-        "than 2 training texts are dropped; plus counts of the seed-lexicon groups "
-        "(`classify/data/lexicons.yaml`, en/fr/es/pt).",
-        f"- One logistic regression per label (liblinear; C = {hp['C_relevance']} for relevance with "
-        f"balanced classes, C = {hp['C_themes']} for themes).",
-        f"- Calibration: Platt scaling fitted on {hp['folds']}-fold out-of-fold scores (as "
-        "CalibratedClassifierCV(method='sigmoid', ensemble=False)); each threshold maximises F1 on "
-        "those held-apart scores. The theme head answers \"if relevant, which themes\"; "
-        + ("a relevant item always gets its most probable theme when none passes its threshold."
-           if report["min_themes"] else "no theme is forced."),
+        *_method(report),
         "",
         "## Thresholds (calibrated probability)",
         "",
@@ -70,62 +156,15 @@ def render(report: dict[str, Any]) -> str:
         "",
         "## Training data",
         "",
-        f"- Curator labels: {d['curator']['train']} in training, {d['curator']['held_apart']} held apart "
-        "(weight 3; always first).",
-        f"- Relevance head: {d['relevance_train']['total']} examples {d['relevance_train']['by_source']}.",
-        f"- Theme head: {d['theme_train']['total']} examples {d['theme_train']['by_source']}.",
-        "- Sources: hand labels of CoronaNet policy texts in `classify/data/` "
-        "(`relevance_labels.jsonl`, `relevance_labels_extra.jsonl`, `financing_checks.jsonl`; train "
-        "split only), CoronaNet `weak_themes` of the train split, texts with no theme and no "
-        "private-sector flag as relevance negatives, and seed-lexicon terms (weight 0.1).",
-        "- Data: Cheng, C., Barceló, J., Hartnett, A. S., Kubinec, R. & Messerschmidt, L. (2020). "
-        "COVID-19 Government Response Event Dataset (CoronaNet v1.0). Nature Human Behaviour 4, "
-        "756–768. https://doi.org/10.1038/s41562-020-0909-7",
+        *_data(report["data"]),
         "",
         "## Evaluation (held apart: dev split, never trained on)",
         "",
-        f"- **Relevance**, hand labels (dev split, {rel.get('support', 0)} relevant of "
-        f"{d['eval']['relevance_dev']}): {_prf(rel)}"
-        + (f", F1 95% bootstrap CI {ci[0]:.3f}–{ci[1]:.3f}" if ci else "")
-        + (f"; Brier {rel['brier']:.4f}, ECE {rel['ece']:.4f}." if rel else "."),
-        f"- Relevance on {neg.get('items', 0)} dev texts with no theme and no private-sector flag "
-        f"(near-certain negatives): {neg.get('predicted_relevant', 0)} predicted relevant "
-        f"({100 * neg.get('share', 0):.2f}%).",
-        f"- **Themes vs CoronaNet weak themes** (dev records with at least one weak theme, "
-        f"{d['eval']['themes_dev_weak']} items; theme head applied as if relevant):",
-        "",
-        *_theme_table(m.get("themes_dev_weak")),
-        "",
-        "- Themes vs codebook themes of the hand-labelled relevant dev items:",
-        "",
-        *_theme_table(m.get("themes_dev_gold")),
-        "",
-        f"- Financing on dev weak-themed records with {d['eval']['financing_dev_checked']} items whose "
-        "financing label was hand-checked where sampled (`financing_checks.jsonl`, dev split): "
-        f"{_prf(m.get('financing_dev_checked'))}.",
-        f"- End to end on the hand-labelled dev items (themes only for predicted-relevant items): "
-        f"micro-F1 {((m.get('themes_end_to_end_dev') or {}).get('micro') or {}).get('f1', 0):.3f}.",
-    ]
-    cur = m.get("curator_holdout")
-    if cur:
-        lines.append(f"- Held-apart curator labels: relevance {_prf(cur.get('relevance'))}.")
-    oof = report.get("out_of_fold") or {}
-    if oof:
-        lines.append(f"- Out of fold on training data: relevance {_prf(oof.get('relevance'))}; theme "
-                     f"micro-F1 {oof.get('themes_micro_f1', 0):.3f}.")
-    lines += [
+        *_evaluation(report),
         "",
         "## Limitations",
         "",
-        "- All training texts are English summaries written by CoronaNet coders; other languages rely "
-        "on character n-grams, accent folding and the en/fr/es/pt lexicons. Long pages are read up to "
-        "the character cap.",
-        "- Weak themes code \"what the government did\" from CoronaNet categories, not the codebook; "
-        "about a fifth of the disagreements on the dev split are the weak label's, not the model's "
-        "(see docs/classifier.md). Financing is thin: CoronaNet has no payment or price-cap category.",
-        "- Probabilities are calibrated on hand-labelled data that is enriched with private-sector "
-        "candidates (about 30% relevant); on a real feed with 1–3% relevant items the relevance "
-        "probability overstates the chance and precision is lower than on the dev set.",
+        *[f"- {text}" for text in LIMITATIONS],
         "",
     ]
     return "\n".join(lines)

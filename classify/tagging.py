@@ -6,20 +6,15 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from classify.countries import get_tagger
-from classify.keywords import KeywordModel
+from classify.features import document_text
+from classify.model import load_model
 
 BATCH = 256
 
 
 def model_version() -> str:
-    """Version string of the labels this module produces."""
-    return KeywordModel.version
-
-
-def _document(record: dict[str, Any]) -> str:
-    title = record.get("title") or ""
-    text = record.get("text") or ""
-    return f"{title}\n\n{text}" if title else text
+    """Version string of the labels this module produces (the committed relevance/theme model)."""
+    return load_model().version
 
 
 def tag_batch(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -35,21 +30,23 @@ def tag_batch(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         }
         for r in records
     )
-    predictions = KeywordModel().predict([_document(r) for r in records])
+    predictions = load_model().predict([document_text(r) for r in records])
     out = []
     for record, place, pred in zip(records, places, predictions, strict=True):
-        out.append({
-            "id": record.get("id"),
-            "primary_country": place.primary_country,
-            "countries": list(place.countries),
-            "country_scores": {k: round(v, 4) for k, v in place.scores.items()},
-            "scope": place.scope,
-            "relevant": pred.relevant,
-            "relevance_score": pred.relevance_score,
-            "themes": pred.themes,
-            "theme_scores": {k: round(v, 4) for k, v in pred.theme_scores.items()},
-            "model_version": model_version(),
-        })
+        out.append(
+            {
+                "id": record.get("id"),
+                "primary_country": place.primary_country,
+                "countries": list(place.countries),
+                "country_scores": {k: round(v, 4) for k, v in place.scores.items()},
+                "scope": place.scope,
+                "relevant": pred.relevant,
+                "relevance_score": pred.relevance_score,
+                "themes": pred.themes,
+                "theme_scores": {k: round(v, 4) for k, v in pred.theme_scores.items()},
+                "model_version": model_version(),
+            }
+        )
     return out
 
 

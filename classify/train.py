@@ -25,7 +25,7 @@ from classify.calibration import apply_platt, best_threshold, fit_platt
 from classify.codebook import THEMES
 from classify.datasets import SEED_DIR, Example, TrainingData, load_training_data
 from classify.evaluate import evaluate_examples
-from classify.features import Featurizer, load_lexicon
+from classify.features import Featurizer, load_cues
 from classify.metrics import multilabel, prf
 from classify.model import DEFAULT_MODEL, LABELS, Model, load_model, save_model
 from classify.model_card import write_model_card
@@ -37,13 +37,16 @@ TOLERANCE = 0.005  # a new model may trail the old one by this much F1 (noise) a
 EVAL_ROLES = ("curator", "hand", "financing-check", "weak-themes")  # scored out of fold
 
 
-def _fit(X: sp.csr_matrix, y: np.ndarray, w: np.ndarray, C: float, balanced: bool) -> tuple[np.ndarray, float]:
+def _fit(
+    X: sp.csr_matrix, y: np.ndarray, w: np.ndarray, C: float, balanced: bool
+) -> tuple[np.ndarray, float]:
     """(coef, intercept) of a weighted logistic regression; a constant model for one-class data."""
     if y.min() == y.max():
         prior = (y.mean() * len(y) + 0.5) / (len(y) + 1)
         return np.zeros(X.shape[1], dtype=np.float32), float(np.log(prior / (1 - prior)))
-    clf = LogisticRegression(C=C, solver="liblinear", class_weight="balanced" if balanced else None,
-                             max_iter=500)
+    clf = LogisticRegression(
+        C=C, solver="liblinear", class_weight="balanced" if balanced else None, max_iter=500
+    )
     clf.fit(X, y, sample_weight=w)
     return clf.coef_[0].astype(np.float32), float(clf.intercept_[0])
 
@@ -60,10 +63,17 @@ def _folds(y: np.ndarray, n_folds: int, seed: int) -> list[np.ndarray]:
 
 
 def _head(
-    X: sp.csr_matrix, Y: np.ndarray, w: np.ndarray, scored: np.ndarray, *, C: float, balanced: bool,
+    X: sp.csr_matrix,
+    Y: np.ndarray,
+    w: np.ndarray,
+    scored: np.ndarray,
+    *,
+    C: float,
+    balanced: bool,
     seed: int,
 ) -> dict[str, Any]:
-    """Cross-fitted scores on the `scored` rows, calibration, thresholds and final weights per column of Y."""
+    """Out-of-fold scores of the `scored` rows, calibration, thresholds and final weights,
+    one per column of Y."""
     idx = np.flatnonzero(scored)
     always = np.flatnonzero(~scored)  # weak negatives, lexicon terms: in every training fold
     # one split for all labels, stratified on the first label (or on "has any label")
@@ -83,17 +93,25 @@ def _head(
         platt.append((a, c))
         probs[:, j] = apply_platt(oof[:, j], a, c)
     thresholds = [best_threshold(Y[idx, j], probs[:, j], w[idx]) for j in range(Y.shape[1])]
-    return {"coef": np.column_stack(coefs), "intercept": np.array(intercepts), "platt": np.array(platt),
-            "thresholds": thresholds, "oof_probs": probs, "oof_gold": Y[idx].astype(bool)}
+    return {
+        "coef": np.column_stack(coefs),
+        "intercept": np.array(intercepts),
+        "platt": np.array(platt),
+        "thresholds": thresholds,
+        "oof_probs": probs,
+        "oof_gold": Y[idx].astype(bool),
+    }
 
 
 def _design(featurizer: Featurizer, examples: list[Example]) -> sp.csr_matrix:
     return featurizer.transform([e.text for e in examples])
 
 
-def fit_model(data: TrainingData, *, seed: int = 13) -> tuple[Model, dict[str, Any]]:
+def fit_model(
+    data: TrainingData, *, seed: int = 13, hash_bits: int = 18
+) -> tuple[Model, dict[str, Any]]:
     """A model fitted on `data`, and its out-of-fold figures."""
-    featurizer = Featurizer(load_lexicon(SEED_DIR / "lexicons.yaml"))
+    featurizer = Featurizer(load_cues(), word_bits=hash_bits, char_bits=hash_bits)
     featurizer.fit_idf(data.corpus, keep=data.keep_texts)
 
     rel = data.relevance
@@ -124,9 +142,13 @@ def fit_model(data: TrainingData, *, seed: int = 13) -> tuple[Model, dict[str, A
     intercept = np.r_[head_r["intercept"], head_t["intercept"]]
     platt = np.vstack([head_r["platt"], head_t["platt"]])
     thresholds = dict(zip(LABELS, [*head_r["thresholds"], *head_t["thresholds"]], strict=True))
-    digest = hashlib.sha256(weights.astype(np.float16).tobytes() + intercept.tobytes()).hexdigest()[:8]
+    digest = hashlib.sha256(weights.astype(np.float16).tobytes() + intercept.tobytes()).hexdigest()[
+        :8
+    ]
     version = f"linear-{datetime.now(UTC):%Y%m%d}-{digest}"
-    model = Model(featurizer, weights, intercept, platt, thresholds, version=version, min_themes=min_themes)
+    model = Model(
+        featurizer, weights, intercept, platt, thresholds, version=version, min_themes=min_themes
+    )
     # round-trip through the stored form, so every figure below is that of the saved model
     model = Model.from_state(model.to_state())
 
@@ -151,10 +173,15 @@ def evaluate_model(model: Model, evaluation: dict[str, list[dict[str, Any]]]) ->
     if evaluation.get("clear_negatives_dev"):
         items = evaluation["clear_negatives_dev"]
         predicted = evaluate_examples(items, model)["relevance"]["predicted"]
-        out["clear_negatives_dev"] = {"items": len(items), "predicted_relevant": predicted,
-                                      "share": round(predicted / len(items), 4)}
+        out["clear_negatives_dev"] = {
+            "items": len(items),
+            "predicted_relevant": predicted,
+            "share": round(predicted / len(items), 4),
+        }
     if evaluation.get("themes_dev_weak"):
-        out["themes_dev_weak"] = evaluate_examples(evaluation["themes_dev_weak"], model)["themes_given_relevant"]
+        out["themes_dev_weak"] = evaluate_examples(evaluation["themes_dev_weak"], model)[
+            "themes_given_relevant"
+        ]
     if evaluation.get("financing_dev_checked"):
         items = evaluation["financing_dev_checked"]
         probs = model.probabilities([e["text"] for e in items])
@@ -166,7 +193,9 @@ def evaluate_model(model: Model, evaluation: dict[str, list[dict[str, Any]]]) ->
     return out
 
 
-def comparison_figures(model: Model, evaluation: dict[str, list[dict[str, Any]]]) -> dict[str, float | None]:
+def comparison_figures(
+    model: Model, evaluation: dict[str, list[dict[str, Any]]]
+) -> dict[str, float | None]:
     """The two figures old and new models are compared on (held-apart sets only)."""
     held = evaluation.get("curator_holdout") or []
     rel_items = list(evaluation.get("relevance_dev") or []) + held
@@ -174,7 +203,9 @@ def comparison_figures(model: Model, evaluation: dict[str, list[dict[str, Any]]]
         e for e in held if e["relevant"] and e.get("themes")
     ]
     rel = evaluate_examples(rel_items, model).get("relevance") if rel_items else None
-    thm = evaluate_examples(theme_items, model).get("themes_given_relevant") if theme_items else None
+    thm = (
+        evaluate_examples(theme_items, model).get("themes_given_relevant") if theme_items else None
+    )
     return {
         "relevance_f1": rel["f1"] if rel else None,
         "theme_micro_f1": thm["micro"]["f1"] if thm else None,
@@ -186,7 +217,11 @@ def comparison_figures(model: Model, evaluation: dict[str, list[dict[str, Any]]]
 def _worse(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     reasons = []
     for key in ("relevance_f1", "theme_micro_f1"):
-        if old.get(key) is not None and new.get(key) is not None and new[key] < old[key] - TOLERANCE:
+        if (
+            old.get(key) is not None
+            and new.get(key) is not None
+            and new[key] < old[key] - TOLERANCE
+        ):
             reasons.append(f"{key} {new[key]:.4f} < old {old[key]:.4f}")
     return reasons
 
@@ -199,13 +234,18 @@ def train(
     force: bool = False,
     seed: int = 13,
     labels_dir: Path = SEED_DIR,
+    hash_bits: int = 18,
 ) -> dict:
     """Train on curator examples (first), hand labels and the policy texts under `data_dir`;
-    save to `out` (default: the committed model) unless the model already there is better."""
+    save to `out` (default: the committed model) unless the model already there is better.
+
+    `labels_dir` holds the seed labels and lexicons; `hash_bits` sizes the hashed n-gram blocks
+    (2**hash_bits buckets each; smaller only for quick experiments and tests).
+    """
     started = time.perf_counter()
     out = Path(out or DEFAULT_MODEL)
     data = load_training_data(Path(data_dir), curator_examples, labels_dir=labels_dir, seed=seed)
-    model, oof = fit_model(data, seed=seed)
+    model, oof = fit_model(data, seed=seed, hash_bits=hash_bits)
     metrics = evaluate_model(model, data.evaluation)
     new_cmp = comparison_figures(model, data.evaluation)
 
@@ -225,22 +265,38 @@ def train(
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "data_dir": str(data_dir),
         "data": data.counts,
-        "hyperparameters": {"C_relevance": C_RELEVANCE, "C_themes": C_THEMES, "folds": FOLDS,
-                            "seed": seed, "features": model.featurizer.params() | {"lexicon": "lexicons.yaml"}},
+        "hyperparameters": {
+            "C_relevance": C_RELEVANCE,
+            "C_themes": C_THEMES,
+            "folds": FOLDS,
+            "seed": seed,
+            "features": model.featurizer.params() | {"cues": "lexicons.yaml + feature_cues.yaml"},
+        },
         "thresholds": {k: round(v, 4) for k, v in model.thresholds.items()},
         "min_themes": model.min_themes,
         "out_of_fold": oof,
         "metrics": metrics,
-        "comparison": {"new": new_cmp, "old": old_cmp, "old_version": old_version,
-                       "worse": bool(reasons), "reasons": reasons, "tolerance": TOLERANCE},
+        "comparison": {
+            "new": new_cmp,
+            "old": old_cmp,
+            "old_version": old_version,
+            "worse": bool(reasons),
+            "reasons": reasons,
+            "tolerance": TOLERANCE,
+        },
         "path": str(out),
         "replaced": False,
         "saved": False,
     }
     if reasons and not force:
-        report["message"] = f"kept {old_version}: the new model is worse ({'; '.join(reasons)}); use force to replace it"
+        report["message"] = (
+            f"kept {old_version}: the new model is worse ({'; '.join(reasons)}); "
+            "use force to replace it"
+        )
     else:
-        model.info = {k: report[k] for k in ("trained_at", "data", "thresholds", "metrics", "out_of_fold")}
+        model.info = {
+            k: report[k] for k in ("trained_at", "data", "thresholds", "metrics", "out_of_fold")
+        }
         save_model(model, out)
         report["saved"] = True
         report["replaced"] = old_version is not None

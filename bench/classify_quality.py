@@ -1,0 +1,85 @@
+"""Relevance and theme figures of a model on the held-apart dev sets; prints JSON.
+
+    uv run python bench/classify_quality.py [--model PATH] [--data DIR] [--export DIR]
+
+The sets are those `newsdesk train` holds apart (classify/datasets.py): the dev split of the
+hand relevance labels, 4,000 dev texts with no theme and no private-sector flag (near-certain
+negatives), the dev records with CoronaNet weak themes, and the same records with the
+financing label hand-checked where `classify/data/financing_checks.jsonl` has one.
+`--export DIR` also writes them as JSONL files for `newsdesk evaluate FILE`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+EXPORT_FIELDS = ("id", "text", "relevant", "themes")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--export", type=Path, default=None)
+    args = parser.parse_args()
+
+    from classify.datasets import load_training_data
+    from classify.model import load_model
+    from classify.train import evaluate_model
+
+    model = load_model(args.model)
+    data = load_training_data(args.data)
+    metrics = evaluate_model(model, data.evaluation)
+    rel, weak = metrics["relevance_dev"], metrics["themes_dev_weak"]
+    out = {
+        "model_version": model.version,
+        "relevance_dev": {
+            k: rel[k]
+            for k in (
+                "precision",
+                "recall",
+                "f1",
+                "f1_95ci",
+                "support",
+                "predicted",
+                "brier",
+                "ece",
+            )
+        },
+        "clear_negatives_dev": metrics["clear_negatives_dev"],
+        "themes_dev_weak": {
+            "items": weak["items"],
+            "micro": weak["micro"],
+            "macro_f1": weak["macro_f1"],
+            "per_theme_f1": {t: m["f1"] for t, m in weak["per_label"].items()},
+            "brier": weak["brier"],
+            "ece": weak["ece"],
+        },
+        "themes_dev_gold": {
+            "items": metrics["themes_dev_gold"]["items"],
+            "micro": metrics["themes_dev_gold"]["micro"],
+        },
+        "financing_dev_checked": metrics["financing_dev_checked"],
+        "targets": {"relevance_f1": 0.85, "theme_micro_f1": 0.85},
+    }
+    if args.export:
+        args.export.mkdir(parents=True, exist_ok=True)
+        for name in ("relevance_dev", "themes_dev_weak", "clear_negatives_dev"):
+            with open(args.export / f"{name}.jsonl", "w", encoding="utf-8") as fh:
+                for item in data.evaluation[name]:
+                    fh.write(
+                        json.dumps(
+                            {k: item[k] for k in EXPORT_FIELDS if k in item}, ensure_ascii=False
+                        )
+                        + "\n"
+                    )
+        out["exported"] = str(args.export)
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -62,3 +62,10 @@ def test_fts_follows_inserts_updates_and_deletes(db: Database) -> None:
     assert match("lits") == 0 and match("camas") == 1
     db.execute("DELETE FROM articles WHERE id = 'a1'")
     assert match("camas") == 0
+
+
+def test_theme_reference_table_follows_the_codebook(db: Database) -> None:
+    from classify.codebook import THEMES
+
+    ids = [r["id"] for r in db.query("SELECT id FROM themes ORDER BY position")]
+    assert tuple(ids) == THEMES

@@ -72,21 +72,6 @@ def near_duplicates(rows: list[dict], train: list[dict], share: float = 0.5) -> 
     return list(common >= share * sizes)
 
 
-def remover(own_names: dict[str, set[str]]):
-    """A function deleting a country's own names from a text (whole words, any case)."""
-    cache: dict[str, re.Pattern] = {}
-
-    def remove(text: str, iso3: str) -> str:
-        pat = cache.get(iso3)
-        if pat is None:
-            forms = sorted(own_names.get(iso3, ()), key=len, reverse=True)
-            alt = "|".join(re.escape(f) for f in forms) or r"(?!x)x"
-            pat = cache[iso3] = re.compile(rf"(?<!\w)(?:{alt})(?!\w)", re.IGNORECASE)
-        return pat.sub("", text)
-
-    return remove
-
-
 def evaluate(tagger, rows: list[dict], texts: list[str]) -> tuple[float, list[dict], tuple]:
     """Accuracy, the errors, and texts per second (wall clock, and per CPU second of this
     process, which a busy machine disturbs less)."""
@@ -116,7 +101,9 @@ def main() -> None:
     start = time.perf_counter() - t0
     rows = load(args.split, args.limit)
     acc, errors, rate = evaluate(tagger, rows, [r["text"] for r in rows])
-    remove = remover(tagger.gaz.own_names)
+    from classify.geo.learned import name_remover
+
+    remove = name_remover(tagger.gaz.own_names)
     stripped = [remove(r["text"], r["country_iso3"]) for r in rows]
     acc_removed, errors_removed, _ = evaluate(tagger, rows, stripped)
     words = sum(len(r["text"].split()) for r in rows) / len(rows)

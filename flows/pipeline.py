@@ -56,7 +56,9 @@ def load_task(
 @task(name="tag", retries=1, cache_policy=NO_CACHE)
 def tag_task(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Label a chunk of articles (pure; runs on any worker)."""
-    return steps.tag_chunk(rows)
+    from flows.labelling import tag_chunk
+
+    return tag_chunk(rows)
 
 
 @task(name="write-labels", cache_policy=NO_CACHE)

@@ -119,17 +119,6 @@ def pending_chunks(db_path: Path, model_version: str, size: int) -> Iterator[lis
         reader.close()
 
 
-def tag_chunk(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Labels for a chunk of article rows (pure: runs on any worker)."""
-    from classify.tagging import tag_batch
-
-    results = tag_batch(rows)
-    for row, result in zip(rows, results, strict=True):
-        result["article_id"] = row["id"]
-        result["content_sha1"] = row["content_sha1"]
-    return results
-
-
 def write_labels(db: Database, results: list[dict[str, Any]], model_version: str) -> int:
     """Store model labels; return the number of articles labelled."""
     store.write_model_labels(db, results, model_version)

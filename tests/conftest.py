@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -56,3 +62,25 @@ def add_source(db: Database, source_id: str = "src-a") -> None:
 
     store.upsert_sources(db, [{"id": source_id, "name": source_id.upper(), "country": "KEN",
                                "source_type": "press", "language": "en", "config": {}}])
+
+
+@contextmanager
+def serve_in_subprocess(db_path: Path) -> Iterator[str]:
+    """`newsdesk serve` on a free loopback port in a child process; yields its base URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--db", str(db_path),
+                             "--port", str(port)], cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -9,11 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -54,21 +49,10 @@ def server(tmp_path: Path):
     add_source(db, "src-b")
     store.upsert_articles(db, [make_item(9, source_id="src-b")])
     db.close()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--db", str(path),
-                             "--port", str(port)], cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/-/versions.json", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield base, ids
-    proc.terminate()
-    proc.wait(timeout=10)
+    from tests.conftest import serve_in_subprocess
+
+    with serve_in_subprocess(path) as base:
+        yield base, ids
 
 
 def test_pages_render_in_chromium(server, tmp_path: Path) -> None:

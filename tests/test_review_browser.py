@@ -7,11 +7,6 @@ system binary: no browser download); elsewhere it skips and says which is missin
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +15,7 @@ import pytest
 from sqlite_utils import Database
 
 from db.connect import open_db
+from tests.conftest import serve_in_subprocess
 from tests.test_review import PASSWORD, build
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,23 +41,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
     db = open_db(path)
     ids = build(db)
     db.close()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--db", str(path),
-                             "--port", str(port)], cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with serve_in_subprocess(path) as base:
         yield base, ids, path
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def article(path: Path, aid: str) -> dict[str, Any]:

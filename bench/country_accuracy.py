@@ -9,6 +9,14 @@ word 5-grams), throughput, and the gazetteer load time. No source country and no
 passed. The learned models and the combiner never saw the dev split.
 
     uv run python bench/country_accuracy.py [--split dev] [--limit N] [--errors FILE]
+
+With --demo DB it compares instead the primary country of the articles in a database built by
+`newsdesk demo --no-serve --db DB` with the demo's answer key (demo/labels.jsonl, keyed by the
+URL's path): as stored by the pipeline, and as the current tagger tags the stored title, text,
+URL and source country again.
+
+    uv run newsdesk demo --no-serve --db /tmp/cd.db
+    uv run python bench/country_accuracy.py --demo /tmp/cd.db
 """
 
 from __future__ import annotations
@@ -85,15 +93,57 @@ def evaluate(tagger, rows: list[dict], texts: list[str]) -> tuple[float, list[di
     return 1 - len(errors) / len(rows), errors, rate
 
 
+def demo(db_path: str) -> dict:
+    """Agreement of primary countries with the demo's answer key."""
+    import sqlite3
+
+    from classify.countries import get_tagger
+
+    root = Path(__file__).resolve().parents[1]
+
+    def site_path(url: str) -> str:
+        return "/" + url.split("/", 3)[3]
+
+    key = {}
+    for line in (root / "demo" / "labels.jsonl").open(encoding="utf-8"):
+        k = json.loads(line)
+        key[site_path(k["url"])] = k
+    db = sqlite3.connect(db_path)
+    db.row_factory = sqlite3.Row
+    rows = [dict(r) for r in db.execute(
+        "SELECT url, title, text, source_country, language, primary_country FROM articles")]
+    rows = [r for r in rows if site_path(r["url"]) in key]
+    results = get_tagger().tag_many(rows)
+    n = max(1, len(rows))
+    stored = retagged = 0
+    disagreements = []
+    for r, res in zip(rows, results, strict=True):
+        gold = key[site_path(r["url"])]["primary_country"]
+        stored += r["primary_country"] == gold
+        retagged += res.primary_country == gold
+        if res.primary_country != gold or r["primary_country"] != gold:
+            disagreements.append({"path": site_path(r["url"]), "gold": gold,
+                                  "stored": r["primary_country"], "now": res.primary_country,
+                                  "scores": dict(list(res.scores.items())[:3])})
+    return {"demo_db": db_path, "n": len(rows), "labels": len(key),
+            "agreement_stored": round(stored / n, 4), "agreement_retagged": round(retagged / n, 4),
+            "disagreements": disagreements}
+
+
 def main() -> None:
     """Run the benchmark and print JSON."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", default="dev")
     ap.add_argument("--limit", type=int)
     ap.add_argument("--errors", help="write the errors of both conditions to this JSON file")
+    ap.add_argument("--demo", metavar="DB", help="compare a demo database with demo/labels.jsonl "
+                    "instead (build it with `newsdesk demo --no-serve --db DB`)")
     args = ap.parse_args()
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    if args.demo:
+        print(json.dumps(demo(args.demo), indent=2, ensure_ascii=False))
+        return
     t0 = time.perf_counter()
     from classify.countries import get_tagger
 

@@ -30,7 +30,7 @@ class Mention:
     end: int
     iso3: str
     text: str
-    kind: str  # name|demonym|capital|city|region|agency|url|source
+    kind: str  # name|demonym|capital|city|region|agency|currency|url|source
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,8 @@ class CountryTagger:
                 tally.add(s.iso3, s.weight)
                 mentions.append(Mention(-1, -1, s.iso3, s.text, "url"))
         if source_country:
-            tally.add(source_country, cfg["source"])
+            others = any(s > 0 for c, s in tally.firm.items() if c != source_country)
+            tally.add(source_country, cfg["source_with_others" if others else "source"])
             mentions.append(Mention(-1, -1, source_country, source_country, "source"))
         return tally, mentions, hits, joint
 
@@ -168,8 +169,11 @@ class CountryTagger:
             cands, x = combine.candidate_features(tally.total, tally.firm, hits, lp,
                                                   self.learned)
             probs = combine.probabilities(cands, x, self.combiner)
+        named = {h.target.iso3 for h in hits}
+        external = [source_country] + [m.iso3 for m in mentions if m.kind == "url"]
+        anchor = next((c for c in external if c and c in named), None)
         d = decide(tally, context.is_global(text) or bool(title and context.is_global(title)),
-                   probs, joint)
+                   probs, joint, anchor)
         return CountryResult(d.primary, d.countries, d.scope, d.scores, mentions)
 
 

@@ -39,7 +39,7 @@ from classify.geo.sources import places_settings as _places
 
 log = logging.getLogger(__name__)
 
-KIND_ORDER = ("name", "demonym", "capital", "agency", "region", "city")
+KIND_ORDER = ("name", "demonym", "capital", "agency", "region", "currency", "city")
 OWN_NAME_KINDS = frozenset({"name", "demonym", "capital"})
 
 # Scripts written without spaces between words: matched character by character.
@@ -283,8 +283,8 @@ def _finish(gaz: Gazetteer) -> None:
 DERIVED = DATA_DIR / "derived" / "gazetteer.tsv.gz"
 _INPUT_CODE = ("gazetteer.py", "geo/sources.py", "geo/morphology.py")
 _INPUT_DATA = ("names.csv", "countries.csv", "aliases.tsv", "agencies.tsv", "regions.tsv",
-               "not_countries.tsv", "demonyms_es.tsv", "demonyms_pt.tsv", "inflections.yaml",
-               "places.yaml", "common_words.txt")
+               "currencies.tsv", "not_countries.tsv", "demonyms_es.tsv", "demonyms_pt.tsv",
+               "inflections.yaml", "places.yaml", "common_words.txt")
 
 
 def fingerprint() -> str:

@@ -23,10 +23,12 @@ import numpy as np
 from classify.geo.paths import DATA_DIR
 
 COMBINER = DATA_DIR / "derived" / "learned_combiner.json"
-KINDS = ("name", "demonym", "capital", "city", "region", "agency")
+KINDS = ("name", "demonym", "capital", "city", "region", "agency", "currency")
 FEATURES = ("nb", "lr", "unseen", "gaz", "firm", "share", "gaz_top", "lr_alone", "first",
-            "passing_only") + tuple(f"n_{k}" for k in KINDS)
+            "passing_only") + tuple(f"n_{k}" for k in KINDS) + ("nb_top", "lr_top",
+                                                                 "unnamed_vs_named", "nb_alone")
 TOP = 5
+LP_FLOOR = 15.0  # the models' log-probabilities are clipped here (NB's can reach -100)
 L2 = 1e-3
 
 
@@ -58,16 +60,22 @@ def candidate_features(total: dict[str, float], firm: dict[str, float], hits: li
         k = kinds.setdefault(h.target.iso3, {})
         k[h.target.kind] = k.get(h.target.kind, 0) + 1
     uniform = -math.log(len(model.classes)) if model is not None else 0.0
+    tops = [model.classes[int(np.argmax(row))] for row in lp[:2]] \
+        if lp is not None and model is not None else [None, None]
+    fmax = max(firm.values(), default=0.0)
     rows = []
     for c in order:
         j = model.index.get(c) if model is not None and lp is not None else None
-        nb, lr = (float(lp[0][j]), float(lp[1][j])) if j is not None else (uniform, uniform)
+        nb, lr = (max(float(lp[0][j]), -LP_FLOOR), max(float(lp[1][j]), -LP_FLOOR)) \
+            if j is not None else (uniform, uniform)
         g, f = total.get(c, 0.0), firm.get(c, 0.0)
         kc = kinds.get(c, {})
         rows.append([nb, lr, float(j is None), math.log1p(g), math.log1p(f),
                      g / gsum if gsum else 0.0, float(g > 0 and g == gmax),
                      lr if gsum == 0 else 0.0, float(c == first), float(g > 0 and f == 0)]
-                    + [math.log1p(kc.get(k, 0)) for k in KINDS])
+                    + [math.log1p(kc.get(k, 0)) for k in KINDS]
+                    + [float(c == tops[0]), float(c == tops[1]),
+                       float(g == 0 and fmax >= 1.0), nb if gsum == 0 else 0.0])
     return order, np.array(rows, dtype=np.float64).reshape(len(order), len(FEATURES))
 
 

@@ -44,9 +44,11 @@ class Decision:
 
 
 def decide(tally: Tally, is_global: bool, probs: dict[str, float] | None = None,
-           joint: frozenset[str] = frozenset()) -> Decision:
+           joint: frozenset[str] = frozenset(), anchor: str | None = None) -> Decision:
     """Primary country, substantially discussed countries, scope and per-country scores: shares
-    of the weighed evidence, or, with the learned models, the combiner's probabilities."""
+    of the weighed evidence, or, with the learned models, the combiner's probabilities.
+    `anchor`: the source's (or URL's) country when the text names it too; a country that only
+    the models point to does not become primary over it."""
     cfg = settings()
     total = sum(tally.total.values())
     if total <= 0 and not probs:
@@ -57,7 +59,8 @@ def decide(tally: Tally, is_global: bool, probs: dict[str, float] | None = None,
                  if s >= cfg["substantial_min"] and s >= cfg["substantial_share"] * top]
     if probs:
         ranked = sorted(probs.items(), key=lambda kv: -kv[1])
-        least = cfg["primary_min"] if total > 0 else cfg["learned_fallback_min"]
+        least = cfg["primary_min"] if total > 0 else \
+            cfg["learned_fallback_min_global" if is_global else "learned_fallback_min"]
         # No primary when the top country is one of several the text opens with (`joint`:
         # "Kenya and Uganda agreed") and they are its firmest, within `primary_lead` of each
         # other; or when a substantially discussed rival comes close to the top's probability.
@@ -66,6 +69,8 @@ def decide(tally: Tally, is_global: bool, probs: dict[str, float] | None = None,
         rival = max((p for c, p in ranked[1:] if c in countries), default=0.0)
         lead = ranked[0][1] >= cfg["primary_lead"] * rival
         primary = ranked[0][0] if lead and not tie and ranked[0][1] >= least else None
+        if anchor and primary and tally.total.get(primary, 0.0) <= 0:
+            primary = anchor
         scores = {c: round(p, 3) for c, p in ranked if p >= 0.0005 or c in tally.total}
     else:
         ranked = sorted(tally.total.items(), key=lambda kv: -kv[1])

@@ -37,7 +37,7 @@ class Entry:
 
     form: str
     iso3: str
-    kind: str  # name | demonym | capital | city | region | agency
+    kind: str  # name | demonym | capital | city | region | agency | currency
     lang: str
     tier: int
     population: int = 0
@@ -73,13 +73,16 @@ def places_settings() -> dict:
 
 
 def curated() -> Iterator[Entry]:
-    """aliases, agencies, regions, Spanish and Portuguese demonyms, and blocked phrases."""
+    """aliases, agencies, regions, currencies, Spanish and Portuguese demonyms, and blocked
+    phrases."""
     for iso3, kind, lang, form in _rows("aliases.tsv"):
         yield Entry(form, iso3, kind, lang, CURATED)
     for iso3, lang, form in _rows("agencies.tsv"):
         yield Entry(form, iso3, "agency", lang, CURATED)
     for iso3, lang, form in _rows("regions.tsv"):
         yield Entry(form, iso3, "region", lang, CURATED)
+    for iso3, lang, form in _rows("currencies.tsv"):
+        yield Entry(form, iso3, "currency", lang, CURATED)
     for lang, form in _rows("not_countries.tsv"):
         yield Entry(form, BLOCKED, "name", lang, CURATED)
     for lang in ("es", "pt"):

@@ -82,7 +82,8 @@ def _data(d: dict[str, Any]) -> list[str]:
         f"- Relevance head: {d['relevance_train']['total']} examples "
         f"{d['relevance_train']['by_source']}.",
         f"- Theme head: {d['theme_train']['total']} examples {d['theme_train']['by_source']}.",
-        "- Sources: hand labels of CoronaNet policy texts in `classify/data/` (train split only): "
+        "- Sources: hand labels of CoronaNet policy texts in `classify/data/` (train split only; "
+        "how each file was chosen and labelled is in `classify/data/README.md`): "
         "`relevance_labels.jsonl`, `relevance_labels_extra.jsonl`, `financing_checks.jsonl`; "
         "CoronaNet `weak_themes` of the train split; texts with no theme and no private-sector "
         "flag as relevance negatives (weight 0.3); seed-lexicon terms (weight 0.1).",
@@ -141,8 +142,10 @@ def render(report: dict[str, Any]) -> str:
         f"({report.get('model_bytes', 0) / 1e6:.1f} MB, skops).",
         "- **Predicts** (CODEBOOK.md): `relevant` (§1) and, for relevant items only, the six "
         "engagement themes (§2), with calibrated probabilities.",
-        "- **Reproduce**: `newsdesk train` (curator labels from the database come first); "
-        "`newsdesk evaluate FILE` on any labelled JSONL; `bench/classify_quality.py`.",
+        "- **Reproduce**: `uv run newsdesk train` from the repository root, with the shared data "
+        "in `../shared/data` (curator labels from the database come first; with none, it rebuilds "
+        "this file: same weights, same version hash); `newsdesk evaluate FILE` on any labelled "
+        "JSONL; `uv run python bench/classify_quality.py` for the figures below.",
         "",
         "## Method",
         "",

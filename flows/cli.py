@@ -483,16 +483,23 @@ def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
 def tag(
     input_file: Annotated[Path, typer.Argument(metavar="IN.jsonl", help="Texts to label.")],
     out: Annotated[Path, typer.Option("--out", help="Output JSONL file.")],
+    details: Annotated[bool, typer.Option(
+        "--details", help="Add the instruments and private actors relevant texts name "
+        "(CODEBOOK §2; lexicon-based, with evidence words).")] = False,
 ) -> None:
     """Label texts: countries, scope, relevance and themes (DESIGN §4.4)."""
     records = list(_read_jsonl(input_file))
+    from classify.details import engagement_details
     from classify.tagging import tag_records  # after validating input: loading models is slow
 
     keys = ("id", "primary_country", "countries", "scope", "relevant", "relevance_score",
             "themes", "theme_scores", "model_version")
     with open(out, "w", encoding="utf-8") as f:
-        for result in tag_records(records):
-            f.write(json.dumps({k: result[k] for k in keys}, ensure_ascii=False) + "\n")
+        for record, result in zip(records, tag_records(records), strict=True):
+            row = {k: result[k] for k in keys}
+            if details:
+                row["details"] = engagement_details(record["text"]) if result["relevant"] else {}
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
     console.print(f"{len(records)} record(s) labelled to {out}")
 
 

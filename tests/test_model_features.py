@@ -60,3 +60,20 @@ def test_featurizer_rows_are_normalised_per_block() -> None:
     word = x[:, : 2**f.word_bits].toarray()
     assert np.isclose(np.linalg.norm(word[0]), 1.0)
     assert not word[1].any()  # words never seen in training carry no weight
+
+
+def test_committed_cues_separate_private_health_from_other_private_contexts() -> None:
+    counter = CueCounter(**load_cues())
+    m = counter.transform(
+        [
+            fold("Private clinics must report every case."),
+            fold("Private gatherings and private schools stay closed."),
+            fold("A relief package for the private sector and its workers."),
+        ]
+    ).toarray()
+    rows = [dict(zip(counter.names, r, strict=True)) for r in m]
+    assert rows[0]["cue:private_marker~health_facility"] > 0
+    assert rows[0]["cue:private_marker~private_non_health"] == 0
+    assert rows[1]["cue:private_marker~private_non_health"] > 0
+    assert rows[1]["cue:private_marker~health_facility"] == 0
+    assert rows[2]["cue:private_marker~economy"] > 0

@@ -106,7 +106,16 @@ class CountryTagger:
     def _hits(self, text: str, doc: Doc) -> tuple[list[Hit], list[str]]:
         toks = Tokens.of(doc, text)
         hits = ambiguity.resolve(toks, self.matcher.hits(toks), self.gaz)
-        return [h for h in hits if h.target.iso3 and h.target.iso3 != "-"], toks.low
+        hits = [h for h in hits if h.target.iso3 and h.target.iso3 != "-"]
+        # A body's acronym right after another country's place is that place's body
+        # ("Beijing CDC", "Guangdong CDC"): it names no country of its own.
+        hits = [h for i, h in enumerate(hits)
+                if not (i and h.target.kind == "agency" and h.tok_start >= 0
+                        and h.tok_start == hits[i - 1].tok_end
+                        and hits[i - 1].target.iso3 != h.target.iso3
+                        and h.text.isupper())]
+        ends = {h.tok_end for h in hits}
+        return [h for h in hits if not _defined_here(h, toks, ends)], toks.low
 
     def _weigh(self, hits: list[Hit], low: list[str], tally: Tally, factor: float,
                lead_chars: int) -> None:
@@ -175,6 +184,31 @@ class CountryTagger:
         d = decide(tally, context.is_global(text) or bool(title and context.is_global(title)),
                    probs, joint, anchor)
         return CountryResult(d.primary, d.countries, d.scope, d.scores, mentions)
+
+
+_LINKS = frozenset({"of", "and", "for", "&", "on", "the", "de", "du", "des", "la", "el", "del"})
+
+
+def _defined_here(h: Hit, toks: Tokens, ends: set[int]) -> bool:
+    """Whether an agency's acronym is one the text defines for another body: written in
+    brackets right after capitalised words whose initials spell it ("the Civil Defence
+    Commission (CDC)"), which are not themselves a known body."""
+    a, b = h.tok_start, h.tok_end
+    if h.target.kind != "agency" or a < 2 or not h.text.isupper() or \
+            toks.words[a - 1] != "(" or b >= len(toks.words) or toks.words[b] != ")" or \
+            a - 1 in ends:
+        return False
+    initials, i = [], a - 2
+    while i >= 0 and len(initials) < len(h.text):
+        w = toks.words[i]
+        if w.lower() in _LINKS:
+            i -= 1
+            continue
+        if not w[:1].isupper():
+            break
+        initials.append(w[0])
+        i -= 1
+    return "".join(reversed(initials)) == h.text
 
 
 @cache

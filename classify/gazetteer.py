@@ -35,6 +35,7 @@ from classify.geo.sources import (
     Entry,
     all_entries,
 )
+from classify.geo.sources import countries as _countries
 from classify.geo.sources import places_settings as _places
 
 log = logging.getLogger(__name__)
@@ -175,7 +176,7 @@ def _resolve(entries: list[Entry], cfg: dict) -> list[Entry]:
     if len(countries) == 1:
         return top
     if best != PLACE:
-        return []
+        return _name_clash(top, cfg) if best <= CLDR_MAJOR else []
     size: dict[str, float] = defaultdict(float)
     for e in top:
         pop = e.population or cfg["capital_population"]
@@ -183,6 +184,27 @@ def _resolve(entries: list[Entry], cfg: dict) -> list[Entry]:
     ranked = sorted(size.items(), key=lambda kv: -kv[1])
     if ranked[0][1] >= cfg["clash_ratio"] * ranked[1][1]:
         return [e for e in top if e.iso3 == ranked[0][0]]
+    return []
+
+
+def _name_clash(top: list[Entry], cfg: dict) -> list[Entry]:
+    """A name or demonym that one source tier gives to several countries keeps the country
+    that clearly most of its entries name ('Guyana': 14 languages for Guyana, 2 for French
+    Guiana), else the one sovereign state among them when the others are territories
+    ('French', 'Norwegian', 'American', 'Indian' are also names.csv's demonyms of French
+    Southern Lands, Svalbard, the Northern Marianas and the British Indian Ocean Territory);
+    otherwise none (Congolese, Dominican: ambiguity.yaml decides). Names from the minor CLDR
+    languages only are still dropped on any clash."""
+    count: dict[str, int] = defaultdict(int)
+    for e in top:
+        count[e.iso3] += 1
+    ranked = sorted(count.items(), key=lambda kv: -kv[1])
+    if ranked[0][1] >= cfg["clash_ratio"] * ranked[1][1]:
+        return [e for e in top if e.iso3 == ranked[0][0]]
+    table = _countries()
+    sovereign = [c for c in count if c in table and not table[c]["sovereign_iso3"]]
+    if len(sovereign) == 1:
+        return [e for e in top if e.iso3 == sovereign[0]]
     return []
 
 

@@ -1,7 +1,7 @@
 """Explicit evidence against the learned models' guesses, and curated cues found missing in
 error analysis (docs/countries.md, "Error analysis")."""
 
-from classify.countries import get_tagger
+from classify.countries import CountryTagger, get_tagger
 
 
 def test_source_country_named_in_the_text_beats_a_guess_from_the_words():
@@ -68,3 +68,24 @@ def test_currencies_regional_demonyms_and_bodies():
 def test_the_country_that_acts_counts_more():
     result = get_tagger().tag("Andorra announces the closure of all schools.")
     assert result.primary_country == "AND"
+
+
+def test_misspellings_abbreviations_and_regions_name_their_country():
+    t = CountryTagger(learned_model=None, combiner=None)
+    for text, iso3 in [("The Monoco Government prohibits gatherings.", "MCO"),
+                       ("N. Korea begins enforcing price controls.", "PRK"),
+                       ("B.C.'s Ministry of Tourism said the province moves to Phase 3.", "CAN"),
+                       ("The regional state of Puntland restricted vehicles.", "SOM"),
+                       ("Guyana announces its first case.", "GUY"),
+                       ("The French government extended the curfew.", "FRA")]:
+        assert t.tag(text).primary_country == iso3, text
+
+
+def test_an_acronym_of_a_local_body_is_not_the_foreign_agency():
+    t = CountryTagger(learned_model=None, combiner=None)
+    # a city's CDC, and an acronym the text defines for its own body
+    assert t.tag("On April 19, Beijing CDC advised home observation.").primary_country == "CHN"
+    r = t.tag("In Guyana, the Civil Defence Commission (CDC) distributed hampers.")
+    assert r.primary_country == "GUY" and "USA" not in r.scores
+    r = t.tag("The Centers for Disease Control and Prevention (CDC) issued guidance.")
+    assert r.primary_country == "USA"

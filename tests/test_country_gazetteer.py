@@ -56,3 +56,16 @@ def test_territories_keep_their_own_codes():
     assert gaz.lookup("Puerto Rico").iso3 == "PRI"
     assert gaz.lookup("Palestine").iso3 == "PSE"
     assert gaz.lookup("Kosovo").iso3 == "XKX"
+
+
+def test_a_name_shared_with_a_territory_goes_to_the_sovereign_state():
+    # names.csv gives "French" to the French Southern Lands too, "Guyana" (in two languages)
+    # to French Guiana; a tie between two sovereign states is still left out.
+    gaz = get_gazetteer()
+    for form, iso3 in [("French", "FRA"), ("Norwegian", "NOR"), ("American", "USA"),
+                       ("Indians", "IND"), ("Guyana", "GUY"), ("Samoan", "WSM")]:
+        assert gaz.lookup(form).iso3 == iso3, form
+    assert gaz.lookup("Indian Ocean").iso3 == "-"
+    built = gazetteer.build([Entry("Twinland", "COD", "name", "en", CURATED),
+                             Entry("Twinland", "COG", "name", "en", CURATED)])
+    assert built.lookup("Twinland") is None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -104,7 +105,7 @@ def sitemap_entries(body: bytes) -> tuple[str, list[SitemapEntry]]:
         try:
             with gzip.GzipFile(fileobj=io.BytesIO(body)) as f:
                 body = f.read(MAX_SITEMAP_BYTES + 1)
-        except (OSError, EOFError) as e:
+        except (OSError, EOFError, zlib.error) as e:  # zlib.error: a corrupt deflate stream
             raise EntryPageError(f"bad gzip sitemap: {e}") from None
     root = _xml(body)
     if root is None or _local(root.tag) not in ("urlset", "sitemapindex"):

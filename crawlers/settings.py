@@ -41,3 +41,6 @@ NEWSDESK_WARC_NAME = ""  # folder name items record before the file name ("warc"
 NEWSDESK_WARC_PREFIX = ""  # file name prefix; default newsdesk-<UTC start time>
 NEWSDESK_WARC_MAX_BYTES = 1024**3  # rotate to a new file past this size
 NEWSDESK_EXTRACT_WORKERS = -1  # extraction processes; -1: one per CPU, 0: in the crawler
+# Start those processes only once the crawl has queued this many article pages: below it,
+# starting them (about a second of CPU each) costs more than they save.
+NEWSDESK_EXTRACT_POOL_MIN = 150

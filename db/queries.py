@@ -9,6 +9,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
+# crawl_runs.detail of a run whose process died before it finished (db.store.close_interrupted_runs)
+INTERRUPTED = "interrupted: the run's process ended before it finished"
+
 FAILING_RUNS = 3  # a source whose last this-many runs all failed is flagged
 
 
@@ -126,7 +129,7 @@ def crawl_state(
     `known`: stored article URLs; `validators`: ETag and Last-Modified per fetched URL;
     `revalidate`: articles published in the last revalidate_days (they may still change);
     `retry`: per source, URLs (and their role) that failed for a transient reason in its latest
-    run; `last_success`: per source, the start of its latest run that did not fail.
+    finished run; `last_success`: per source, the start of its latest run that did not fail.
     """
     marks = ", ".join("?" for _ in source_ids)
     validators = {
@@ -148,8 +151,11 @@ def crawl_state(
     known = known_urls(db)
     retry: dict[str, list[dict[str, str]]] = {}
     for sid in source_ids:
+        # a run still 'running', or closed as interrupted, is one whose load was killed: its
+        # errors were never recorded
         latest = db.execute(
-            "SELECT max(id) FROM crawl_runs WHERE source_id = ?", [sid]
+            "SELECT max(id) FROM crawl_runs WHERE source_id = ? AND status != 'running' "
+            "AND coalesce(detail, '') != ?", [sid, INTERRUPTED],
         ).fetchone()[0]
         if latest is None:
             continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from db.ids import article_id, text_sha1
+from db.queries import INTERRUPTED
 
 # Columns an Article item (DESIGN §4.1) fills; a re-load compares these to decide "changed".
 ARTICLE_COLUMNS = (
@@ -46,6 +48,29 @@ def now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
+@contextmanager
+def write_transaction(db: Database) -> Iterator[Database]:
+    """A transaction that takes the write lock before anything else; nested: a savepoint.
+
+    sqlite-utils' `atomic()` begins a deferred transaction: one that reads before it writes
+    fails at once with "database is locked" when another process commits in between
+    (SQLITE_BUSY_SNAPSHOT, which the busy timeout does not cover). BEGIN IMMEDIATE waits for
+    the lock within the busy timeout instead, and what the transaction reads stays current.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():  # a savepoint inside the caller's transaction
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+        db.conn.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+
+
 def _chunks(items: Iterable[Any], size: int = BATCH) -> Iterator[list[Any]]:
     batch: list[Any] = []
     for item in items:
@@ -68,7 +93,7 @@ def upsert_sources(db: Database, sources: Iterable[dict[str, Any]]) -> int:
     """Insert or update registry entries (id, name, country, source_type, language, config)."""
     count = 0
     stamp = now()
-    with db.atomic():
+    with write_transaction(db):
         for s in sources:
             config = json.dumps(s.get("config", {}), sort_keys=True, ensure_ascii=False)
             db.execute(
@@ -94,7 +119,7 @@ def start_run(
     flow_run_id: str | None = None,
 ) -> int:
     """Create (or find, when the same batch is loaded again) the crawl_runs row of a source."""
-    with db.atomic():
+    with write_transaction(db):
         db.execute(
             """
             INSERT INTO crawl_runs (batch, source_id, started_at, status, flow_run_id)
@@ -110,11 +135,16 @@ def start_run(
 
 
 def finish_run(
-    db: Database, run_id: int, *, status: str, pages: int, items: int, new_items: int,
-    errors: int, finished_at: str | None = None, detail: str | None = None,
+    db: Database, run_id: int, *, status: str, pages: int, items: int, errors: int,
+    new_items: int = 0, finished_at: str | None = None, detail: str | None = None,
 ) -> None:
-    """Close a crawl_runs row with its counts."""
-    with db.atomic():
+    """Close a crawl_runs row with its counts.
+
+    `new_items` adds to the run's count; `upsert_articles(..., run_id=)` has already counted
+    the articles it stored, in the same transactions, so a load killed half-way and run again
+    still counts each new article once.
+    """
+    with write_transaction(db):
         db.execute(
             """
             -- new_items adds up: loading the same batch again finds nothing new
@@ -126,12 +156,28 @@ def finish_run(
         )
 
 
+def close_interrupted_runs(db: Database) -> int:
+    """Mark runs still 'running' as failed: call it holding the run lock, when none can be live.
+
+    A crawl or a load killed half-way leaves its row 'running'; the source's health would show
+    it as running for ever. What the run stored stays; its URLs to retry come from the last
+    run that finished (db.queries.crawl_state skips interrupted runs).
+    """
+    with write_transaction(db):
+        cursor = db.execute(
+            "UPDATE crawl_runs SET status = 'failed', finished_at = ?, detail = ? "
+            "WHERE status = 'running'",
+            [now(), INTERRUPTED],
+        )
+    return cursor.rowcount
+
+
 def record_errors(db: Database, run_id: int, errors: Iterable[dict[str, Any]]) -> int:
     """Record per-URL crawl errors (keys: url, kind, detail, at); repeated ones are ignored."""
     rows = [
         [run_id, e["url"], e["kind"], e.get("detail"), e.get("at") or now()] for e in errors
     ]
-    with db.atomic():
+    with write_transaction(db):
         for batch in _chunks(rows):
             db.conn.executemany(
                 """
@@ -168,11 +214,15 @@ def _article_row(item: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def upsert_articles(db: Database, items: Iterable[dict[str, Any]]) -> UpsertCounts:
+def upsert_articles(
+    db: Database, items: Iterable[dict[str, Any]], *, run_id: int | None = None
+) -> UpsertCounts:
     """Insert new articles and update changed ones, keyed by the id of the canonical URL.
 
     A re-load of identical items writes nothing. Labels and first_seen_at survive updates.
-    An article whose text is identical to an earlier one gets `duplicate_of` set.
+    An article whose text is identical to an earlier one gets `duplicate_of` set. With
+    `run_id`, each batch adds its new articles to that crawl run's `new_items` in the batch's
+    own transaction.
     """
     counts = UpsertCounts(new_by_source={})
     assert counts.new_by_source is not None
@@ -182,15 +232,16 @@ def upsert_articles(db: Database, items: Iterable[dict[str, Any]]) -> UpsertCoun
             row = _article_row(item)
             rows[row["id"]] = row  # the last copy of an id within a batch wins
         ids = list(rows)
-        existing = {
-            r["id"]: r
-            for r in db.query(
-                f"SELECT id, {', '.join(ARTICLE_COLUMNS)} FROM articles "
-                f"WHERE id IN ({_placeholders(ids)})",
-                ids,
-            )
-        }
-        with db.atomic():
+        new_before = counts.new
+        with write_transaction(db):
+            existing = {
+                r["id"]: r
+                for r in db.query(
+                    f"SELECT id, {', '.join(ARTICLE_COLUMNS)} FROM articles "
+                    f"WHERE id IN ({_placeholders(ids)})",
+                    ids,
+                )
+            }
             for aid, row in rows.items():
                 old = existing.get(aid)
                 if old is None:
@@ -215,6 +266,9 @@ def upsert_articles(db: Database, items: Iterable[dict[str, Any]]) -> UpsertCoun
                     counts.changed += 1
                 else:
                     counts.unchanged += 1
+            if run_id is not None and counts.new > new_before:
+                db.execute("UPDATE crawl_runs SET new_items = new_items + ? WHERE id = ?",
+                           [counts.new - new_before, run_id])
     return counts
 
 
@@ -264,8 +318,8 @@ def write_model_labels(
     stamp = now()
     for batch in _chunks(results):
         ids = [r["article_id"] for r in batch]
-        latest = _latest_labels(db, ids, origin="model")
-        with db.atomic():
+        with write_transaction(db):
+            latest = _latest_labels(db, ids, origin="model")
             for r in batch:
                 aid = r["article_id"]
                 fields = {
@@ -305,7 +359,7 @@ def record_review(
     if unknown:
         raise ValueError(f"unknown label field(s): {', '.join(sorted(unknown))}")
     stamp = now()
-    with db.atomic():
+    with write_transaction(db):
         before = effective_labels(db, article)
         for field, value in decision.items():
             if field == "relevant":
@@ -346,8 +400,8 @@ def effective_labels(db: Database, article: str) -> dict[str, Any]:
 def refresh_effective_labels(db: Database, ids: Sequence[str]) -> None:
     """Recompute the denormalised label columns: latest curator label, else latest model label."""
     for batch in _chunks(ids):
-        latest = _latest_labels(db, batch)
-        with db.atomic():
+        with write_transaction(db):
+            latest = _latest_labels(db, batch)
             for aid in batch:
                 chosen: dict[str, dict[str, Any]] = {}
                 by_curator = False
@@ -390,7 +444,7 @@ def register_model(
     db: Database, version: str, kind: str, trained_at: str | None, metrics: dict[str, Any]
 ) -> None:
     """Record a model version and its metrics (idempotent)."""
-    with db.atomic():
+    with write_transaction(db):
         db.execute(
             "INSERT INTO models (version, kind, trained_at, metrics, registered_at) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (version) DO UPDATE SET "
@@ -409,7 +463,7 @@ def record_fetches(db: Database, fetches: Iterable[dict[str, Any]]) -> int:
     `etag`, `last_modified`, `fetched_at`. A 304 keeps the stored validators.
     """
     count = 0
-    with db.atomic():
+    with write_transaction(db):
         for f in fetches:
             url = f.get("requested_url") or f["url"]
             stamp = f.get("fetched_at") or now()
@@ -445,7 +499,7 @@ def record_run_transfer(
     bytes_: int,
 ) -> None:
     """Store how much a crawl run downloaded: bodies, 304 answers, known URLs skipped, bytes."""
-    with db.atomic():
+    with write_transaction(db):
         db.execute(
             "UPDATE crawl_runs SET bodies = ?, not_modified = ?, skipped_known = ?, bytes = ? "
             "WHERE id = ?",
@@ -455,7 +509,7 @@ def record_run_transfer(
 
 def set_error_roles(db: Database, run_id: int, roles: dict[tuple[str, str], str]) -> None:
     """Record what each failed URL of a run was (feed, sitemap, listing, article)."""
-    with db.atomic():
+    with write_transaction(db):
         for (url, kind), role in roles.items():
             db.execute(
                 "UPDATE crawl_errors SET role = ? WHERE run_id = ? AND url = ? AND kind = ?",
@@ -500,7 +554,7 @@ def assign_clusters(
         if aid not in order:
             continue
         entry = signatures[aid]
-        with db.atomic():
+        with write_transaction(db):
             old = db.execute(
                 "SELECT minhash FROM article_signatures WHERE article_id = ?", [aid]
             ).fetchone()
@@ -591,7 +645,7 @@ def set_curator(db: Database, name: str, password_hash: str) -> bool:
     if not password_hash.startswith("scrypt$"):
         raise ValueError("set_curator stores a password hash (publish.auth.hash_password)")
     stamp = now()
-    with db.atomic():
+    with write_transaction(db):
         existed = db.execute("SELECT 1 FROM curators WHERE name = ?", [name]).fetchone()
         db.execute(
             "INSERT INTO curators (name, password_hash, created_at, updated_at) "
@@ -604,6 +658,6 @@ def set_curator(db: Database, name: str, password_hash: str) -> bool:
 
 def remove_curator(db: Database, name: str) -> bool:
     """Delete a curator account (their labels and reviews stay); False when there was none."""
-    with db.atomic():
+    with write_transaction(db):
         cursor = db.execute("DELETE FROM curators WHERE name = ?", [name])
     return cursor.rowcount > 0

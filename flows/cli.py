@@ -17,6 +17,7 @@ from rich.table import Table
 
 import crawlers
 from crawlers.registry import RegistryError, load_registry, select
+from db import store
 from db.connect import DEFAULT_DB, DatabaseError, open_db
 
 app = typer.Typer(
@@ -92,8 +93,22 @@ def _progress(label: str) -> Iterator[Any]:
 
 
 def _crawl_and_load(
-    db: Any, sources_path: Path, ids: list[str], settings: dict[str, str] | None = None,
-    served_as: tuple[str, str] | None = None,
+    db: Any, db_path: Path, sources_path: Path, ids: list[str],
+    settings: dict[str, str] | None = None, served_as: tuple[str, str] | None = None,
+) -> Any:
+    from flows.steps import RunInProgress, run_lock
+
+    try:
+        with run_lock(db_path):  # never beside a scheduled run on the same database
+            store.close_interrupted_runs(db)
+            return _crawl_and_load_locked(db, sources_path, ids, settings, served_as)
+    except RunInProgress as e:
+        fail(str(e))
+
+
+def _crawl_and_load_locked(
+    db: Any, sources_path: Path, ids: list[str], settings: dict[str, str] | None,
+    served_as: tuple[str, str] | None,
 ) -> Any:
     from flows.crawl import crawl_sources, load_crawl, new_batch
 
@@ -149,7 +164,7 @@ def demo(
     database = _open(db)
     with DemoSite() as site:
         err.print(f"demo site at {site.base}")
-        result = _crawl_and_load(database, site.sources, [], settings=LOOPBACK_SETTINGS,
+        result = _crawl_and_load(database, db, site.sources, [], settings=LOOPBACK_SETTINGS,
                                  served_as=site.served_as)
     labelled = _classify(database)
     console.print(
@@ -206,7 +221,7 @@ def crawl(
     """Crawl sources and load the items (no classification)."""
     _registry(sources, source)  # validate before touching the database
     database = _open(db)
-    result = _crawl_and_load(database, sources, source or [])
+    result = _crawl_and_load(database, db, sources, source or [])
     table = Table("source", "status", "pages", "items", "new", "errors")
     for sid, r in result.per_source.items():
         table.add_row(sid, r["status"], str(r["pages"]), str(r["items"]), str(r["new"]),
@@ -356,7 +371,6 @@ def curator_add(name: str, db: DbOption = DEFAULT_DB) -> None:
     import getpass
     import sys
 
-    from db import store
     from publish.auth import AccountError, check_name, check_password, hash_password
 
     try:
@@ -381,8 +395,6 @@ def curator_add(name: str, db: DbOption = DEFAULT_DB) -> None:
 @curator_app.command("remove")
 def curator_remove(name: str, db: DbOption = DEFAULT_DB) -> None:
     """Remove a curator account."""
-    from db import store
-
     database = _open(db, must_exist=True)
     if not store.remove_curator(database, name):
         fail(f"no curator named {name!r} in {db}")

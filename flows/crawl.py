@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections import defaultdict
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +21,7 @@ from db import queries, store
 from db.ids import article_id
 
 WARC_FOLDER = "warc"  # under the archive root; items name files relative to that root
+LOAD_BATCH = 500  # feed items per write transaction: memory stays flat whatever the crawl size
 
 # Loopback sites answer at once: no politeness delays (used by the demo and the tests).
 LOOPBACK_SETTINGS = {
@@ -27,8 +30,8 @@ LOOPBACK_SETTINGS = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
     "RETRY_TIMES": "1",
     "DOWNLOAD_TIMEOUT": "30",  # loopback answers at once; a busy CI machine may not
-    # a few dozen pages: starting extraction processes would cost more than it saves
-    "NEWSDESK_EXTRACT_WORKERS": "0",
+    # extraction processes start by crawl size (NEWSDESK_EXTRACT_POOL_MIN): the demo's few
+    # dozen pages stay in the crawler, a big loopback crawl uses every core
 }
 
 
@@ -46,6 +49,20 @@ class CrawlOutput:
     started_at: str
     report: dict[str, Any] | None
     served_as: tuple[str, str] | None = None
+    progress: FeedProgress | None = None  # what was loaded while the crawl ran
+    labelled: int = 0  # articles labelled while the crawl ran
+
+
+@dataclass
+class FeedProgress:
+    """How far a feed has been loaded: its byte offset and what loading it has counted."""
+
+    offset: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    items: Counter[str] = field(default_factory=Counter)  # per source
+    new_by_source: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -64,6 +81,7 @@ def crawl_sources(
     settings: dict[str, str] | None = None, timeout: float = 3600,
     served_as: tuple[str, str] | None = None, archive_dir: Path | None = None,
     revalidate_days: int = 7,
+    while_running: Callable[[CrawlOutput], object] | None = None, poll_seconds: float = 2.0,
 ) -> CrawlOutput:
     """Crawl in a child process (`python -m crawlers.run`), incrementally.
 
@@ -74,6 +92,9 @@ def crawl_sources(
     `served_as=(identity_base, served_base)`: the sites are reached at another address than
     the one their URLs are stored under (the demo site on a free port); stored URLs are
     translated both ways so ids stay stable.
+
+    `while_running(output)` is called every `poll_seconds` while the child runs (the flow
+    loads and labels the items written so far, see FeedLoader).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     ids = source_ids or [s.id for s in load_registry(sources_path)]
@@ -93,61 +114,169 @@ def crawl_sources(
     for name, value in (settings or {}).items():
         cmd += ["-s", f"{name}={value}"]
     started = store.now()
+    output = CrawlOutput(workdir, -1, started, None, served_as)
+    (workdir / "report.json").unlink(missing_ok=True)  # a retry must not read the last one
+    deadline = time.monotonic() + timeout
     with open(workdir / "crawl.log", "wb") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         try:
-            proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, timeout=timeout)
-            code = proc.returncode
-        except subprocess.TimeoutExpired:
-            code = -1
+            while True:
+                left = deadline - time.monotonic()
+                try:
+                    output.returncode = proc.wait(timeout=max(0.0, min(poll_seconds, left)))
+                    break
+                except subprocess.TimeoutExpired:
+                    if left <= poll_seconds:
+                        proc.kill()
+                        proc.wait()
+                        output.returncode = -1
+                        break
+                if while_running is not None:
+                    while_running(output)
+        finally:
+            if proc.poll() is None:  # the callback raised: leave no crawl behind
+                proc.kill()
+                proc.wait()
     report_path = workdir / "report.json"
-    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else None
-    return CrawlOutput(workdir, code, started, report, served_as)
+    if report_path.is_file():
+        output.report = json.loads(report_path.read_text(encoding="utf-8"))
+    return output
 
 
-def read_items(path: Path, served_as: tuple[str, str] | None = None) -> list[dict[str, Any]]:
-    """Article items of a JSON Lines feed; a truncated last line (killed crawl) is skipped."""
-    items = []
+def iter_items(
+    path: Path, served_as: tuple[str, str] | None = None, progress: FeedProgress | None = None,
+    *, final: bool = True,
+) -> Iterator[dict[str, Any]]:
+    """Items of a JSON Lines feed, one at a time; a truncated last line (killed crawl) is skipped.
+
+    With `progress`, reading starts at its offset and moves it past each line read; unless
+    `final`, a last line without its newline is left for later (the crawl is still writing it).
+    """
     if not path.is_file():
-        return items
-    with open(path, encoding="utf-8") as f:
+        return
+    with open(path, "rb") as f:
+        f.seek(progress.offset if progress else 0)
         for line in f:
+            if not line.endswith(b"\n") and not final:
+                return
+            if progress is not None:
+                progress.offset += len(line)
             try:
                 item = json.loads(line)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, UnicodeDecodeError):
                 continue
             if served_as:
                 for key in ("url", "canonical_url", "requested_url"):
                     if item.get(key):
                         item[key] = item[key].replace(served_as[1], served_as[0], 1)
-            items.append(item)
-    return items
+            yield item
+
+
+def read_items(path: Path, served_as: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+    """Every item of a JSON Lines feed (small feeds; loading streams with iter_items)."""
+    return list(iter_items(path, served_as))
+
+
+class FeedLoader:
+    """Stores a crawl's items.jsonl in batches of LOAD_BATCH, also while the crawl still runs.
+
+    Each `load()` stores the complete lines the feed gained since the last one, so a crawl's
+    articles reach the database (and the labeller) as it goes and at most one batch of them
+    is in memory. Sources and crawl runs are created before the first article, as load_crawl
+    always did; every write is an idempotent upsert, so a load repeated after a crash changes
+    nothing it already stored.
+    """
+
+    def __init__(self, db: Database, sources: list[Source], output: CrawlOutput, batch: str,
+                 flow_run_id: str | None = None) -> None:
+        self.db = db
+        self.sources = sources
+        self.output = output
+        self.batch = batch
+        self.flow_run_id = flow_run_id
+        if output.progress is None:
+            output.progress = FeedProgress()
+        self.progress = output.progress
+        self.run_ids: dict[str, int] = {}
+
+    def start(self) -> dict[str, int]:
+        """Upsert the sources and open their crawl runs (once); return run ids by source."""
+        if not self.run_ids:
+            store.upsert_sources(
+                self.db,
+                ({"id": s.id, "name": s.name, "country": s.country,
+                  "source_type": s.source_type, "language": s.language,
+                  "config": s.model_dump()} for s in self.sources),
+            )
+            for src in self.sources:
+                self.run_ids[src.id] = store.start_run(
+                    self.db, self.batch, src.id, started_at=self.output.started_at,
+                    flow_run_id=self.flow_run_id,
+                )
+        return self.run_ids
+
+    def load(self, *, final: bool = False) -> int:
+        """Store the items written since the last call; return how many."""
+        run_ids = self.start()
+        path = self.output.workdir / "items.jsonl"
+        done = 0
+        chunk: list[dict[str, Any]] = []
+        for item in iter_items(path, self.output.served_as, self.progress, final=final):
+            if item.get("source_id") not in run_ids:
+                continue
+            chunk.append(item)
+            if len(chunk) >= LOAD_BATCH:
+                done += self._store(chunk)
+                chunk = []
+        if chunk:
+            done += self._store(chunk)
+        return done
+
+    def __call__(self, output: CrawlOutput) -> int:
+        """crawl_sources' `while_running` hook."""
+        return self.load()
+
+    def _store(self, items: list[dict[str, Any]]) -> int:
+        by_source: dict[str, list[dict[str, Any]]] = {}
+        for item in items:
+            by_source.setdefault(item["source_id"], []).append(item)
+        p = self.progress
+        for sid, rows in by_source.items():
+            counts = store.upsert_articles(self.db, rows, run_id=self.run_ids[sid])
+            store.assign_clusters(self.db, _signatures(rows), dedup.NEAR_DUPLICATE)
+            p.new += counts.new
+            p.changed += counts.changed
+            p.unchanged += counts.unchanged
+            p.items[sid] += len(rows)
+            p.new_by_source[sid] += counts.new
+        return len(items)
 
 
 def load_crawl(
     db: Database, sources: list[Source], output: CrawlOutput, batch: str,
     flow_run_id: str | None = None,
 ) -> LoadResult:
-    """Store a crawl's sources, runs, articles and errors; loading it twice is a no-op."""
-    store.upsert_sources(
-        db,
-        ({"id": s.id, "name": s.name, "country": s.country, "source_type": s.source_type,
-          "language": s.language, "config": s.model_dump()} for s in sources),
-    )
-    by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for item in read_items(output.workdir / "items.jsonl", output.served_as):
-        by_source[item["source_id"]].append(item)
+    """Store a crawl's sources, runs, articles and errors; loading it twice is a no-op.
+
+    Articles stream from the feed in batches (FeedLoader), continuing from what was loaded
+    while the crawl ran (`output.progress`).
+    """
+    loader = FeedLoader(db, sources, output, batch, flow_run_id)
+    loader.load(final=True)
+    progress = loader.progress
     report = (output.report or {}).get("sources", {})
-    fetches: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for fetch in read_items(output.workdir / "fetches.jsonl", output.served_as):
-        fetches[fetch["source_id"]].append(fetch)
-    result = LoadResult()
+    complete = {s.id for s in sources if s.id in report and report[s.id]["status"] != "failed"}
+    # entry pages' validators only count when the source's crawl ran to its end:
+    # a 304 next time must not hide articles that a killed crawl never reached
+    store.record_fetches(db, (
+        f for f in iter_items(output.workdir / "fetches.jsonl", output.served_as)
+        if f.get("source_id") in loader.run_ids
+        and (f["source_id"] in complete or f.get("role") == "article")
+    ))
+    result = LoadResult(new=progress.new, changed=progress.changed,
+                        unchanged=progress.unchanged)
     for src in sources:
-        run_id = store.start_run(
-            db, batch, src.id, started_at=output.started_at, flow_run_id=flow_run_id
-        )
-        items = by_source.get(src.id, [])
-        counts = store.upsert_articles(db, items)
-        store.assign_clusters(db, _signatures(items), dedup.NEAR_DUPLICATE)
+        run_id = loader.run_ids[src.id]
         rep = report.get(src.id)
         if rep is not None and output.served_as:
             identity, served = output.served_as
@@ -156,31 +285,24 @@ def load_crawl(
         if rep is None:
             errors = [{"url": "", "kind": "crash", "role": "crawl",
                        "detail": f"crawl process ended with code {output.returncode}"}]
-            rep = {"pages": 0, "items": len(items), "status": "failed", "errors": errors}
-        # entry pages' validators only count when the source's crawl ran to its end:
-        # a 304 next time must not hide articles that a killed crawl never reached
-        complete = src.id in report and rep["status"] != "failed"
-        store.record_fetches(db, (f for f in fetches.get(src.id, [])
-                                  if complete or f.get("role") == "article"))
+            rep = {"pages": 0, "items": progress.items[src.id], "status": "failed",
+                   "errors": errors}
         store.record_errors(db, run_id, rep["errors"])
         store.set_error_roles(db, run_id, {(e["url"], e["kind"]): e.get("role") or "article"
                                            for e in rep["errors"]})
         store.finish_run(
             db, run_id, status=rep["status"], pages=rep["pages"], items=rep["items"],
-            new_items=counts.new, errors=len(rep["errors"]),
+            errors=len(rep["errors"]),
             finished_at=(output.report or {}).get("finished_at"),
         )
         store.record_run_transfer(
             db, run_id, bodies=rep.get("bodies", 0), not_modified=rep.get("not_modified", 0),
             skipped_known=rep.get("skipped_known", 0), bytes_=rep.get("bytes", 0),
         )
-        result.new += counts.new
-        result.changed += counts.changed
-        result.unchanged += counts.unchanged
         result.errors += len(rep["errors"])
         result.per_source[src.id] = {
             "status": rep["status"], "pages": rep["pages"], "items": rep["items"],
-            "new": counts.new, "errors": len(rep["errors"]),
+            "new": progress.new_by_source[src.id], "errors": len(rep["errors"]),
             "bodies": rep.get("bodies", 0), "not_modified": rep.get("not_modified", 0),
             "skipped_known": rep.get("skipped_known", 0),
         }

@@ -19,7 +19,7 @@ from prefect.tasks import exponential_backoff
 
 from crawlers.registry import Source, load_registry
 from db.connect import open_db
-from db.store import now
+from db.store import close_interrupted_runs, now
 from flows import steps
 from flows.config import NewsdeskConfig, load_config
 from flows.crawl import CrawlOutput, LoadResult, new_batch
@@ -35,10 +35,15 @@ ARTIFACT_KEY = "newsdesk-run-summary"
 def crawl_task(
     sources_path: Path, source_ids: tuple[str, ...], db_path: Path, workdir: Path,
     settings: dict[str, str], timeout: float, contact: str | None,
+    load_batch: str | None = None, run_id: str | None = None, label_chunk: int = 0,
 ) -> CrawlOutput:
-    """Crawl a shard of sources in a child process (time limit: `timeout` seconds)."""
+    """Crawl a shard of sources in a child process (time limit: `timeout` seconds).
+
+    On one machine (`load_batch` set) it also stores and labels the items as they come.
+    """
     return steps.crawl_shard(sources_path, source_ids, db_path, workdir, settings, timeout,
-                             contact)
+                             contact, load_batch=load_batch, flow_run_id=run_id,
+                             label_chunk=label_chunk)
 
 
 @task(name="load", cache_policy=NO_CACHE)
@@ -89,13 +94,17 @@ def _crawl_and_load(cfg: NewsdeskConfig, registry: list[Source], report: steps.R
         retry_delay_seconds=exponential_backoff(cfg.crawl_retry_delay),
     )
     by_id = {s.id: s for s in registry}
+    # one machine: this process is the database's writer, so crawl tasks load and label as
+    # they go; Dask workers elsewhere only crawl, and the loads below store everything
+    local = not is_parallel(cfg)
     submitted: dict[PrefectFuture[CrawlOutput], tuple[Any, Path, str]] = {}
     for shard in plan_shards(registry, cfg.crawl_batch_size):
         workdir = cfg.feeds_dir / report.batch / f"shard-{shard.index:03d}"
         future = crawl.submit(
             cfg.sources, shard.source_ids, cfg.db, workdir,
             steps.crawl_settings(shard.loopback, cfg.scrapy_settings), cfg.crawl_timeout,
-            cfg.contact,
+            cfg.contact, report.batch if local else None, report.flow_run_id,
+            cfg.classify_chunk if local else 0,
         )
         submitted[future] = (shard, workdir, now())
     for future in as_completed(list(submitted)):
@@ -105,6 +114,7 @@ def _crawl_and_load(cfg: NewsdeskConfig, registry: list[Source], report: steps.R
             log.error("crawl shard %s failed: %s", shard.index, outcome)
             report.crashed.append(str(outcome))
             outcome = steps.crashed_output(workdir, started_at, outcome)
+        report.labelled += outcome.labelled
         report.add(load_task(cfg.db, [by_id[i] for i in shard.source_ids], outcome,
                              report.batch, report.flow_run_id))
         steps.discard_feed(workdir)
@@ -152,7 +162,9 @@ def pipeline(
     cfg = load_config(**{**(settings or {}), **explicit}).resolved()
     load_registry(cfg.sources)  # a bad registry fails the run before anything starts
     with steps.run_lock(cfg.db):
-        open_db(cfg.db).close()  # create or upgrade the schema before any worker reads it
+        db = open_db(cfg.db)  # create or upgrade the schema before any worker reads it
+        close_interrupted_runs(db)  # under the lock no other run is live
+        db.close()
         run_id = str(flow_run.id) if flow_run.id else None
         work = stages.with_options(task_runner=task_runner(cfg))
         report = steps.RunReport(**work(cfg.model_dump(mode="json"), new_batch(), run_id))

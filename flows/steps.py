@@ -13,10 +13,17 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crawlers.registry import Source
+from crawlers.registry import Source, load_registry, select
 from db import queries, store
 from db.connect import open_db
-from flows.crawl import LOOPBACK_SETTINGS, CrawlOutput, LoadResult, crawl_sources, load_crawl
+from flows.crawl import (
+    LOOPBACK_SETTINGS,
+    CrawlOutput,
+    FeedLoader,
+    LoadResult,
+    crawl_sources,
+    load_crawl,
+)
 
 
 class CrawlCrashed(Exception):
@@ -65,22 +72,53 @@ def _last_line(workdir: Path) -> str:
     return next((ln.strip() for ln in reversed(lines) if ln.strip()), "empty log")
 
 
+class LoadWhileCrawling:
+    """crawl_sources' `while_running` hook: store the items written so far, then label them.
+
+    The crawl child extracts on every core while this process loads and labels behind it, so
+    the stages overlap instead of running one after the other (docs/benchmarks.md).
+    """
+
+    def __init__(self, db: Database, db_path: Path, sources: list[Source], batch: str,
+                 flow_run_id: str | None, label_chunk: int = 0) -> None:
+        self.db = db
+        self.db_path = db_path
+        self.sources = sources
+        self.batch = batch
+        self.flow_run_id = flow_run_id
+        self.label_chunk = label_chunk  # 0: load only
+        self.loader: FeedLoader | None = None
+
+    def __call__(self, output: CrawlOutput) -> None:
+        if self.loader is None:
+            self.loader = FeedLoader(self.db, self.sources, output, self.batch, self.flow_run_id)
+        if self.loader.load() and self.label_chunk:
+            output.labelled += label_pending(self.db, self.db_path, self.label_chunk)
+
+
 def crawl_shard(
     sources_path: Path, source_ids: Sequence[str], db_path: Path, workdir: Path,
-    settings: dict[str, str], timeout: float, contact: str | None = None,
+    settings: dict[str, str], timeout: float, contact: str | None = None, *,
+    load_batch: str | None = None, flow_run_id: str | None = None, label_chunk: int = 0,
 ) -> CrawlOutput:
     """Crawl some sources in a child process; raise CrawlCrashed if it died without a report.
 
     A crawl stopped by its time limit is not an error here: what it fetched is loaded and its
-    sources are recorded as failed.
+    sources are recorded as failed. With `load_batch` (the run's batch id; only where this
+    process may write the database), items are stored while the crawl runs, and labelled in
+    chunks of `label_chunk` when it is not 0; load_shard then stores the rest.
     """
     if contact:
         os.environ["NEWSDESK_CONTACT"] = contact  # the crawl child builds its User-Agent from it
     db = open_db(db_path, migrate=False)
     try:
+        hook = None
+        if load_batch is not None:
+            sources = select(load_registry(sources_path), list(source_ids))
+            hook = LoadWhileCrawling(db, db_path, sources, load_batch, flow_run_id, label_chunk)
         started = time.monotonic()
         output = crawl_sources(sources_path, list(source_ids), db, workdir, settings=settings,
-                               timeout=timeout)
+                               timeout=timeout, while_running=hook)
     finally:
         db.close()
     if output.report is None and time.monotonic() - started < timeout:
@@ -123,6 +161,18 @@ def write_labels(db: Database, results: list[dict[str, Any]], model_version: str
     """Store model labels; return the number of articles labelled."""
     store.write_model_labels(db, results, model_version)
     return len(results)
+
+
+def label_pending(db: Database, db_path: Path, size: int) -> int:
+    """Label every article waiting for this model version, in chunks; return how many."""
+    from classify.tagging import model_version
+    from flows.labelling import tag_chunk
+
+    version = model_version()
+    done = 0
+    for rows in pending_chunks(db_path, version, size):
+        done += write_labels(db, tag_chunk(rows), version)
+    return done
 
 
 TRANSIENT_FILES = ("items.jsonl", "fetches.jsonl", "state.json", "known-urls.txt")

@@ -1,17 +1,22 @@
-"""A misbehaving web site on 127.0.0.1 for crawl tests: every fault of DESIGN §7 at its own URL.
+"""Web sites on 127.0.0.1 for crawl tests: every fault of DESIGN §7, and a big well-behaved one.
 
 `FaultSite` serves an RSS feed linking good articles and one URL per fault; `healed = True`
 makes the transient faults (503, slow) answer normally, as a site does by the next run.
 `OfflineResolver` (Scrapy DNS_RESOLVER) fails `.invalid` host names without asking any DNS
-server, so the `dns` fault never leaves the machine.
+server, so the `dns` fault never leaves the machine. `NewsSite` serves many distinct good
+articles per source and can hold article requests at a gate, so a test can kill a crawl at a
+known point.
 """
 
 from __future__ import annotations
 
 import hashlib
+import random
 import socket
 import threading
 import time
+import zlib
+from collections import Counter
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -67,6 +72,11 @@ FAULTS = {
     "/private/secret.html": "robots",
     "http://nowhere.invalid/story.html": "dns",
 }
+# entry pages the registry lists that cannot be read: (kind, role) of their error
+ENTRY_FAULTS = {
+    "/feed-broken.xml": ("parse", "feed"),  # an HTML error page served as the feed
+    "/sitemap-broken.xml.gz": ("parse", "sitemap"),  # a corrupt gzip
+}
 # the declared charset is wrong; the text must still come out right
 CHARSET = {
     "/charset/utf8-declared-latin1.html": ("text/html; charset=iso-8859-1", "utf-8"),
@@ -115,7 +125,8 @@ class FaultSite:
         return (
             "sources:\n  - id: faults\n    name: Fault site\n    country: SEN\n"
             "    source_type: government\n    language: fr\n"
-            f"    feeds: [{self.base}/feed.xml]\n"
+            f"    feeds: [{self.base}/feed.xml, {self.base}/feed-broken.xml]\n"
+            f"    sitemaps: [{self.base}/sitemap-broken.xml.gz]\n"
             "    allowed_domains: [127.0.0.1, nowhere.invalid]\n    documents: true\n"
         )
 
@@ -169,6 +180,11 @@ class FaultSite:
             return self._send(h, 200, b"User-agent: *\nDisallow: /private/\n", "text/plain")
         if path == "/feed.xml":
             return self._send(h, 200, self.feed().encode(), "application/rss+xml")
+        if path == "/feed-broken.xml":
+            page = b"<html><body><h1>Feed temporarily unavailable</h1></body></html>"
+            return self._send(h, 200, page, "application/rss+xml")
+        if path == "/sitemap-broken.xml.gz":
+            return self._send(h, 200, b"\x1f\x8b\x08\x00" + b"\xff" * 64, "application/gzip")
         if path in GOOD:
             n = int(path.split("/")[-1].split(".")[0])
             # a tracking parameter and a fragment in rel=canonical must not make a new id
@@ -239,3 +255,150 @@ class OfflineResolver(CachingThreadedResolver):
         if name.endswith(".invalid"):
             return defer.fail(DNSLookupError(name))
         return super().getHostByName(name, timeout)
+
+
+# -- a big, well-behaved site ------------------------------------------------------------------
+
+WORDS = (
+    "ministry health private hospital clinic laboratory contract agreement beds intensive care "
+    "oxygen ventilator testing vaccine procurement insurance payment tariff regulation nurses "
+    "doctors district province capital region emergency response task force guidelines supply "
+    "chain masks gloves reagents partnership network referral ambulance telemedicine pharmacy "
+    "price ceiling subsidy reimbursement audit quality accreditation training volunteers "
+    "isolation quarantine hotline surveillance data reporting dashboard capacity surge plan "
+    "budget loan grant donor foundation association federation union employers workers "
+    "schools markets transport borders airports ports factories farmers families elderly "
+    "children women migrants communities mayors governors parliament court decree law order "
+    "week month morning evening announced signed approved extended suspended reviewed"
+).split()
+
+
+def news_text(source: str, n: int) -> str:
+    """Text of article n of a source: its own random words and one unique search token."""
+    rng = random.Random(zlib.crc32(f"{source}/{n}".encode()))
+    paragraphs = []
+    for _ in range(4):
+        sentences = [" ".join(rng.choices(WORDS, k=14)).capitalize() + "." for _ in range(4)]
+        paragraphs.append(" ".join(sentences))
+    paragraphs[1] += f" Reference {token(source, n)}."
+    return "\n".join(paragraphs)
+
+
+def token(source: str, n: int) -> str:
+    """The word only article n of a source contains (one FTS token)."""
+    return "".join(c for c in source if c.isalnum()) + f"ref{n:05d}"
+
+
+class NewsSite:
+    """Per source id an RSS feed of `counts[id]` distinct articles at /<id>/<n>.html.
+
+    Change `counts` to grow a source. `hold(id, after)` makes every request for an article
+    of that source beyond the first `after` wait until `release()`; `served` counts article
+    requests per source and `paths` lists every path asked for.
+    """
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        site = self
+        self.counts = dict(counts)
+        self.served: Counter[str] = Counter()
+        self.paths: list[str] = []
+        self._held: dict[str, int] = {}
+        self._gate = threading.Event()
+        self._lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                site.handle(self)
+
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> NewsSite:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def hold(self, source: str, after: int) -> None:
+        """Hold article requests of a source past the first `after` (from now on)."""
+        with self._lock:
+            self._gate.clear()
+            self._held[source] = self.served[source] + after
+
+    def release(self) -> None:
+        """Let held requests through and hold no more."""
+        with self._lock:
+            self._held.clear()
+        self._gate.set()
+
+    def registry(self) -> str:
+        """A registry (DESIGN §4.3) with one source per id."""
+        return "sources:\n" + "".join(
+            f"  - id: {sid}\n    name: Source {sid}\n    country: KEN\n"
+            f"    source_type: government\n    language: en\n"
+            f"    feeds: [{self.base}/{sid}/feed.xml]\n    allowed_domains: [127.0.0.1]\n"
+            for sid in self.counts
+        )
+
+    def urls(self, source: str) -> list[str]:
+        """URLs of the articles a source lists now."""
+        return [f"{self.base}/{source}/{n}.html" for n in range(1, self.counts[source] + 1)]
+
+    def handle(self, h: BaseHTTPRequestHandler) -> None:
+        path = h.path.split("?")[0]
+        self.paths.append(path)
+        parts = path.strip("/").split("/")
+        try:
+            if path == "/robots.txt":
+                self._send(h, 200, b"User-agent: *\nAllow: /\n", "text/plain")
+            elif len(parts) == 2 and parts[0] in self.counts and parts[1] == "feed.xml":
+                self._send(h, 200, self.feed(parts[0]).encode(), "application/rss+xml")
+            elif (len(parts) == 2 and parts[0] in self.counts and parts[1].endswith(".html")
+                  and parts[1][:-5].isdigit()):
+                self._article(h, parts[0], int(parts[1][:-5]))
+            else:
+                self._send(h, 404, b"unknown", "text/plain")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # a killed crawler hangs up
+
+    def feed(self, source: str) -> str:
+        items = "".join(
+            f"<item><title>{source} {n}</title><link>{url}</link>"
+            f"<pubDate>Tue, 14 Apr 2020 10:00:00 +0000</pubDate></item>"
+            for n, url in enumerate(self.urls(source), 1)
+        )
+        return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+                f"<title>{source}</title>{items}</channel></rss>")
+
+    def _article(self, h: BaseHTTPRequestHandler, source: str, n: int) -> None:
+        with self._lock:
+            self.served[source] += 1
+            held = source in self._held and self.served[source] > self._held[source]
+        if held:
+            self._gate.wait(60)
+        title = f"{source} report {n}: private hospitals and the COVID-19 response"
+        paragraphs = "".join(f"<p>{p}</p>\n" for p in news_text(source, n).split("\n"))
+        body = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}'
+                f"</title></head><body><article><h1>{title}</h1>"
+                f"<p>Published 2020-04-{1 + n % 28:02d}.</p>{paragraphs}</article></body></html>")
+        self._send(h, 200, body.encode(), "text/html; charset=utf-8")
+
+    @staticmethod
+    def _send(h: BaseHTTPRequestHandler, status: int, body: bytes, ctype: str) -> None:
+        h.send_response(status)
+        h.send_header("Content-Type", ctype)
+        h.send_header("Content-Length", str(len(body)))
+        if status == 200:
+            h.send_header("ETag", '"' + hashlib.sha1(body).hexdigest()[:16] + '"')
+            h.send_header("Last-Modified", LAST_MODIFIED)
+        h.end_headers()
+        h.wfile.write(body)

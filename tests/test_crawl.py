@@ -122,7 +122,8 @@ def test_every_item_points_at_its_archived_response(crawled: Crawled, demo_site:
 def test_crawl_of_one_source_stays_on_it(db: Database, demo_site: object,
                                          tmp_path: Path) -> None:
     _, result = crawl(db, demo_site, tmp_path, ["demo-el-diario"],
-                      NEWSDESK_EXTRACT_WORKERS="2")  # extraction in worker processes
+                      NEWSDESK_EXTRACT_WORKERS="2",  # extraction in worker processes
+                      NEWSDESK_EXTRACT_POOL_MIN="0")  # even for a crawl this small
     sources = {r[0] for r in db.execute("SELECT DISTINCT source_id FROM articles")}
     assert sources == {"demo-el-diario"}
     # the paginated listing was followed to its last page: every story the site has

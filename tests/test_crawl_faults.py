@@ -11,7 +11,15 @@ from sqlite_utils import Database
 from crawlers.registry import load_registry
 from db.connect import open_db
 from flows.crawl import LOOPBACK_SETTINGS, crawl_sources, load_crawl, new_batch
-from tests.fault_site import CHARSET, FAULTS, GOOD, MAX_SIZE, TIMEOUT, FaultSite
+from tests.fault_site import (
+    CHARSET,
+    ENTRY_FAULTS,
+    FAULTS,
+    GOOD,
+    MAX_SIZE,
+    TIMEOUT,
+    FaultSite,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = {
@@ -29,6 +37,15 @@ class Runs:
     site: FaultSite
     outputs: list[Any]
     requests: list[list[tuple[str, str]]]  # what the site saw in each run
+    stored: list[set[str]]  # URL paths of the articles stored after each run
+
+    def error_rows(self, run: int) -> list[tuple[str, str, str]]:
+        """(URL path, kind, role) of the errors of run 1 or 2."""
+        rows = self.db.execute(
+            "SELECT e.url, e.kind, e.role FROM crawl_errors e JOIN crawl_runs r ON r.id = e.run_id "
+            "WHERE r.batch = ?", [self.batches[run - 1]]
+        ).fetchall()
+        return [(url.replace(self.site.base, ""), kind, role) for url, kind, role in rows]
 
     def errors(self, run: int) -> dict[str, set[str]]:
         """kind -> URL paths of the errors of run 1 or 2."""
@@ -56,16 +73,18 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         registry = tmp / "sources.yaml"
         registry.write_text(site.registry(), encoding="utf-8")
         sources = load_registry(registry)
-        outputs, seen = [], []
+        outputs, seen, stored = [], [], []
         for n in (1, 2):
             before = len(site.requests)
             output = crawl_sources(registry, [], db, tmp / f"run{n}", settings=SETTINGS,
                                    timeout=120)
             load_crawl(db, sources, output, new_batch())
+            stored.append({u.replace(site.base, "") for (u,) in db.execute(
+                "SELECT url FROM articles").fetchall()})
             outputs.append(output)
             seen.append(site.requests[before:])
             site.healed = True
-        yield Runs(db, site, outputs, seen)
+        yield Runs(db, site, outputs, seen, stored)
     mp.undo()
     db.close()
 
@@ -85,6 +104,25 @@ def test_each_fault_is_recorded_with_its_kind(runs: Runs, path: str, kind: str) 
         assert errors["redirect-loop"] & {path, path.replace("loop", "loop2")}
     else:
         assert path in errors.get(kind, set()), errors
+
+
+@pytest.mark.parametrize("path", sorted(ENTRY_FAULTS))
+def test_each_unreadable_entry_page_is_recorded_with_its_kind_and_role(
+    runs: Runs, path: str
+) -> None:
+    assert [(k, r) for p, k, r in runs.error_rows(1) if p == path] == [ENTRY_FAULTS[path]]
+
+
+def test_every_error_of_the_run_is_an_expected_fault(runs: Runs) -> None:
+    expected = {*FAULTS, "/fault/loop2.html", *ENTRY_FAULTS}
+    unexpected = [e for e in runs.error_rows(1)
+                  if e[0] not in expected and "#entry-" not in e[0]]
+    assert unexpected == []
+
+
+def test_the_first_run_stores_every_good_page_and_nothing_else(runs: Runs) -> None:
+    assert runs.stored[0] == {*GOOD, *CHARSET}
+    assert runs.stored[1] == {*GOOD, *CHARSET, "/fault/503.html", "/fault/slow.html"}
 
 
 def test_feed_entries_without_a_usable_link_are_parse_errors(runs: Runs) -> None:

@@ -30,7 +30,8 @@ from scrapy.exceptions import (
     IgnoreRequest,
     ResponseDataLossError,
 )
-from scrapy.http import Response, TextResponse
+from scrapy.http import Headers, Response, TextResponse
+from scrapy.responsetypes import responsetypes
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError
 from twisted.internet.error import TimeoutError as TxTimeoutError
@@ -87,15 +88,34 @@ def error_kind(failure: Failure) -> str:
     return type(value).__name__.lower()
 
 
-def _extract_job(body: bytes, url: str, content_type: str,
-                 feed_date: str | None) -> tuple[str, Any]:
-    """Run in a worker process: extraction result, or the error's kind and message."""
+def document_links(response: TextResponse) -> list[str]:
+    """Absolute URLs of the PDF documents a page links to."""
+    links = []
+    for link in response.css("a[href]"):
+        url = response.urljoin((link.attrib.get("href") or "").strip())
+        typ = (link.attrib.get("type") or "").lower()
+        if url.lower().split("?")[0].endswith(".pdf") or "pdf" in typ:
+            links.append(url)
+    return links
+
+
+def _extract_job(body: bytes, url: str, content_type: str, feed_date: str | None,
+                 links: bool = False) -> tuple[str, Any, list[str]]:
+    """Run in a worker process: extraction result (or the error's kind and message), and,
+    when `links`, the page's PDF links (parsing the page again is CPU work as well)."""
+    found: list[str] = []
     try:
-        return "ok", extract_any(body, url, content_type, feed_date=feed_date)
+        out = extract_any(body, url, content_type, feed_date=feed_date)
     except ExtractionError as e:
-        return e.kind, str(e)
+        return e.kind, str(e), found
     except Exception as e:  # a crash on one page is an error for that page only
-        return "parse", f"extraction crashed: {type(e).__name__}: {e}"[:500]
+        return "parse", f"extraction crashed: {type(e).__name__}: {e}"[:500], found
+    if links and out.get("kind") != "document":
+        headers = Headers({"Content-Type": content_type} if content_type else {})
+        cls = responsetypes.from_args(headers=headers, url=url, body=body)
+        if issubclass(cls, TextResponse):
+            found = document_links(cls(url=url, body=body, headers=headers))
+    return "ok", out, found
 
 
 class RegistrySpider(scrapy.Spider):
@@ -126,20 +146,28 @@ class RegistrySpider(scrapy.Spider):
         self.errors: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.seen: set[str] = set()
         self._pool: ProcessPoolExecutor | None = None
+        self._workers = 0  # extraction processes to start once the crawl is big enough
+        self._pool_min = 0
+        self._queued = 0  # article requests made
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> RegistrySpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         workers = crawler.settings.getint("NEWSDESK_EXTRACT_WORKERS", 0)
-        if workers < 0:
-            workers = os.cpu_count() or 1
-        if workers > 0:
-            # forkserver: workers fork from a clean process that has imported the extractors
-            # once, not from this one (its reactor threads make a plain fork unsafe)
-            context = get_context("forkserver")
-            context.set_forkserver_preload(["crawlers.extract"])
-            spider._pool = ProcessPoolExecutor(workers, mp_context=context)
+        spider._workers = (os.cpu_count() or 1) if workers < 0 else workers
+        spider._pool_min = crawler.settings.getint("NEWSDESK_EXTRACT_POOL_MIN", 0)
+        spider._maybe_start_pool()
         return spider
+
+    def _maybe_start_pool(self) -> None:
+        """Start the extraction processes once the crawl has queued enough article pages."""
+        if self._pool is not None or self._workers <= 0 or self._queued < self._pool_min:
+            return
+        # forkserver: workers fork from a clean process that has imported the extractors
+        # once, not from this one (its reactor threads make a plain fork unsafe)
+        context = get_context("forkserver")
+        context.set_forkserver_preload(["crawlers.spiders.registry"])
+        self._pool = ProcessPoolExecutor(self._workers, mp_context=context)
 
     # -- requests --------------------------------------------------------------------
 
@@ -196,6 +224,8 @@ class RegistrySpider(scrapy.Spider):
                 self.counts[src.id]["skipped_known"] += 1
                 return None
             self.counts[src.id]["revalidated"] += 1
+        self._queued += 1
+        self._maybe_start_pool()
         # validators only for stored articles: a page fetched but never stored (a killed
         # crawl) must come back with its body, not a 304
         return self._request(url, src, self.parse_article, "article", conditional=known,
@@ -303,12 +333,13 @@ class RegistrySpider(scrapy.Spider):
         if response.status == 304:
             return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
-        job = (response.body, response.url, content_type, response.meta.get("feed_date"))
+        job = (response.body, response.url, content_type, response.meta.get("feed_date"),
+               src.documents and isinstance(response, TextResponse))
         if self._pool is not None:
             loop = asyncio.get_running_loop()
-            status, out = await loop.run_in_executor(self._pool, _extract_job, *job)
+            status, out, links = await loop.run_in_executor(self._pool, _extract_job, *job)
         else:
-            status, out = _extract_job(*job)
+            status, out, links = _extract_job(*job)
         if status != "ok":
             self._record(src, response.url, status, out)
             return
@@ -332,15 +363,11 @@ class RegistrySpider(scrapy.Spider):
             "warc_file": response.meta.get("warc_file"),
             "warc_record_id": response.meta.get("warc_record_id"),
         }
-        if src.documents and isinstance(response, TextResponse) and kind != "document":
-            for link in response.css("a[href]"):
-                href = (link.attrib.get("href") or "").strip()
-                url = response.urljoin(href)
-                typ = (link.attrib.get("type") or "").lower()
-                if url.lower().split("?")[0].endswith(".pdf") or "pdf" in typ:
-                    req = self._article(url, src)
-                    if req:
-                        yield req
+        if kind != "document":
+            for url in links:
+                req = self._article(url, src)
+                if req:
+                    yield req
 
     # -- errors and report -------------------------------------------------------------
 

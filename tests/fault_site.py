@@ -19,7 +19,7 @@ import zlib
 from collections import Counter
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 from scrapy.resolver import CachingThreadedResolver
 from twisted.internet import defer
@@ -91,13 +91,11 @@ class _QuietServer(ThreadingHTTPServer):
         pass  # the crawler hangs up on purpose (too-large bodies): nothing to report
 
 
-class FaultSite:
-    """The fault site on a free loopback port (a context manager)."""
+class _LoopbackSite:
+    """A threaded HTTP server on a free loopback port whose GETs go to `self.handle`."""
 
-    def __init__(self) -> None:
+    def _listen(self) -> None:
         site = self
-        self.healed = False
-        self.requests: list[tuple[str, str]] = []  # (path, status) of every request
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -112,13 +110,25 @@ class FaultSite:
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> FaultSite:
+    def handle(self, h: BaseHTTPRequestHandler) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class FaultSite(_LoopbackSite):
+    """The fault site on a free loopback port (a context manager)."""
+
+    def __init__(self) -> None:
+        self.healed = False
+        self.requests: list[tuple[str, str]] = []  # (path, status) of every request
+        self._listen()
 
     def registry(self) -> str:
         """A registry (DESIGN §4.3) with this site as one source."""
@@ -289,7 +299,7 @@ def token(source: str, n: int) -> str:
     return "".join(c for c in source if c.isalnum()) + f"ref{n:05d}"
 
 
-class NewsSite:
+class NewsSite(_LoopbackSite):
     """Per source id an RSS feed of `counts[id]` distinct articles at /<id>/<n>.html.
 
     Change `counts` to grow a source. `hold(id, after)` makes every request for an article
@@ -298,35 +308,17 @@ class NewsSite:
     """
 
     def __init__(self, counts: dict[str, int]) -> None:
-        site = self
         self.counts = dict(counts)
         self.served: Counter[str] = Counter()
         self.paths: list[str] = []
         self._held: dict[str, int] = {}
         self._gate = threading.Event()
         self._lock = threading.Lock()
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                site.handle(self)
-
-        self.server = _QuietServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> NewsSite:
-        self._thread.start()
-        return self
+        self._listen()
 
     def __exit__(self, *exc: object) -> None:
         self.release()
-        self.server.shutdown()
-        self.server.server_close()
+        super().__exit__(*exc)
 
     def hold(self, source: str, after: int) -> None:
         """Hold article requests of a source past the first `after` (from now on)."""

@@ -24,7 +24,7 @@ def tag_chunk(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def classify_articles(
     db: Database, *, all_articles: bool = False,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None, chunk: int = BATCH,
 ) -> int:
     """Label articles never labelled, changed since, or labelled by another model version.
 
@@ -37,8 +37,8 @@ def classify_articles(
     # a reader beside the writer needs WAL; "" is an in-memory database
     reader = open_db(Path(path), readonly=True) if path and wal else db
     try:
-        total = sum(1 for _ in queries.articles_to_classify(reader, version,
-                                                            all_articles=all_articles))
+        total = sum(1 for _ in queries.articles_to_classify(
+            reader, version, all_articles=all_articles)) if progress else 0
         done = 0
         batch: list[dict[str, Any]] = []
         rows = queries.articles_to_classify(reader, version, all_articles=all_articles)
@@ -46,7 +46,7 @@ def classify_articles(
             rows = iter(list(rows))  # one connection: read everything before writing
         for row in rows:
             batch.append(row)
-            if len(batch) >= BATCH:
+            if len(batch) >= chunk:
                 store.write_model_labels(db, tag_chunk(batch), version)
                 done += len(batch)
                 batch = []

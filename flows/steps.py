@@ -79,10 +79,9 @@ class LoadWhileCrawling:
     the stages overlap instead of running one after the other (docs/benchmarks.md).
     """
 
-    def __init__(self, db: Database, db_path: Path, sources: list[Source], batch: str,
+    def __init__(self, db: Database, sources: list[Source], batch: str,
                  flow_run_id: str | None, label_chunk: int = 0) -> None:
         self.db = db
-        self.db_path = db_path
         self.sources = sources
         self.batch = batch
         self.flow_run_id = flow_run_id
@@ -93,7 +92,7 @@ class LoadWhileCrawling:
         if self.loader is None:
             self.loader = FeedLoader(self.db, self.sources, output, self.batch, self.flow_run_id)
         if self.loader.load() and self.label_chunk:
-            output.labelled += label_pending(self.db, self.db_path, self.label_chunk)
+            output.labelled += label_pending(self.db, self.label_chunk)
 
 
 def crawl_shard(
@@ -115,7 +114,7 @@ def crawl_shard(
         hook = None
         if load_batch is not None:
             sources = select(load_registry(sources_path), list(source_ids))
-            hook = LoadWhileCrawling(db, db_path, sources, load_batch, flow_run_id, label_chunk)
+            hook = LoadWhileCrawling(db, sources, load_batch, flow_run_id, label_chunk)
         started = time.monotonic()
         output = crawl_sources(sources_path, list(source_ids), db, workdir, settings=settings,
                                timeout=timeout, while_running=hook)
@@ -163,16 +162,11 @@ def write_labels(db: Database, results: list[dict[str, Any]], model_version: str
     return len(results)
 
 
-def label_pending(db: Database, db_path: Path, size: int) -> int:
-    """Label every article waiting for this model version, in chunks; return how many."""
-    from classify.tagging import model_version
-    from flows.labelling import tag_chunk
+def label_pending(db: Database, size: int) -> int:
+    """Label every article waiting for the committed model, in chunks; return how many."""
+    from flows.labelling import classify_articles
 
-    version = model_version()
-    done = 0
-    for rows in pending_chunks(db_path, version, size):
-        done += write_labels(db, tag_chunk(rows), version)
-    return done
+    return classify_articles(db, chunk=size)
 
 
 TRANSIENT_FILES = ("items.jsonl", "fetches.jsonl", "state.json", "known-urls.txt")

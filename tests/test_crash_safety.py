@@ -97,7 +97,7 @@ def _pipeline(sources: Path, db_path: Path, feeds: Path, *, classify: bool,
             steps.load_shard(db, shard, output, batch, None)
             steps.discard_feed(workdir)
         if classify:
-            steps.label_pending(db, db_path, 200)
+            steps.label_pending(db, 200)
         steps.finish(db)
         db.close()
 
@@ -304,17 +304,22 @@ def test_a_loader_killed_mid_transaction_keeps_committed_batches_and_reloads_exa
     db.close()
 
 
-def test_a_load_killed_after_its_run_started_keeps_the_urls_to_retry(db: Database) -> None:
-    """A killed load leaves its crawl_runs row 'running' with no errors recorded: the next
-    crawl must still retry what the last finished run failed to fetch."""
-    from db import queries
-
+def _finished_then_killed_runs(db: Database) -> tuple[int, int]:
+    """A run that finished with one URL to retry, then one whose load was killed at once."""
     store.upsert_sources(db, [{"id": SOURCE, "name": "A", "source_type": "press",
                                "config": {}}])
     first = store.start_run(db, "b1", SOURCE)
     store.record_errors(db, first, [{"url": "http://127.0.0.1/late.html", "kind": "timeout"}])
     store.finish_run(db, first, status="partial", pages=3, items=2, errors=1)
-    store.start_run(db, "b2", SOURCE)  # then kill -9: nothing else of b2 was written
+    return first, store.start_run(db, "b2", SOURCE)  # then kill -9: nothing else written
+
+
+def test_a_load_killed_after_its_run_started_keeps_the_urls_to_retry(db: Database) -> None:
+    """A killed load leaves its crawl_runs row 'running' with no errors recorded: the next
+    crawl must still retry what the last finished run failed to fetch."""
+    from db import queries
+
+    _finished_then_killed_runs(db)
 
     retry = queries.crawl_state(db, [SOURCE])["retry"]
     assert retry == {SOURCE: [{"url": "http://127.0.0.1/late.html", "role": "article"}]}
@@ -325,12 +330,7 @@ def test_the_next_run_closes_interrupted_runs_and_still_retries(db: Database) ->
     the URLs to retry still come from the last run that finished."""
     from db import queries
 
-    store.upsert_sources(db, [{"id": SOURCE, "name": "A", "source_type": "press",
-                               "config": {}}])
-    first = store.start_run(db, "b1", SOURCE)
-    store.record_errors(db, first, [{"url": "http://127.0.0.1/late.html", "kind": "timeout"}])
-    store.finish_run(db, first, status="partial", pages=3, items=2, errors=1)
-    killed = store.start_run(db, "b2", SOURCE)
+    first, killed = _finished_then_killed_runs(db)
 
     assert store.close_interrupted_runs(db) == 1
     row = next(db.query("SELECT status, detail FROM crawl_runs WHERE id = ?", [killed]))

@@ -4,8 +4,11 @@
 
 The sets are those `newsdesk train` holds apart (classify/datasets.py): the dev split of the
 hand relevance labels, 4,000 dev texts with no theme and no private-sector flag (near-certain
-negatives), the dev records with CoronaNet weak themes, and the same records with the
-financing label hand-checked where `classify/data/financing_checks.jsonl` has one.
+negatives), the dev records with CoronaNet weak themes, 300 of them labelled blind under
+CODEBOOK §2 (`classify/data/theme_labels.jsonl`), and the weak-themed records with the
+financing label hand-checked where `classify/data/financing_checks.jsonl` has one. For the
+codebook-labelled sample it also prints how well CoronaNet's weak themes and a second annotator
+(60 records) agree with the codebook labels: the ceiling the two theme figures sit under.
 `--export DIR` also writes them as JSONL files for `newsdesk evaluate FILE`.
 """
 
@@ -18,6 +21,42 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
 EXPORT_FIELDS = ("id", "text", "relevant", "themes")
+
+
+def label_agreement(data_dir: Path) -> dict:
+    """Micro-F1 of the weak themes and of the second annotator against the codebook labels."""
+    import gzip
+
+    import numpy as np
+
+    from classify.codebook import THEMES
+    from classify.datasets import SEED_DIR, THEME_FILE
+    from classify.metrics import multilabel
+
+    rows = [json.loads(line) for line in open(SEED_DIR / THEME_FILE, encoding="utf-8")]
+    primary = {r["id"]: r["themes"] for r in rows if r["split"] == "dev" and r["role"] == "primary"}
+    second = {r["id"]: r["themes"] for r in rows if r["split"] == "dev" and r["role"] == "second"}
+    weak = {}
+    with gzip.open(data_dir / "policy-texts" / "coronanet_policies.jsonl.gz", "rt") as fh:
+        for line in fh:
+            r = json.loads(line)
+            if r["id"] in primary:
+                weak[r["id"]] = r["weak_themes"]
+
+    def micro(a: dict, b: dict, ids: list[str]) -> dict:
+        y = np.array([[t in a[i] for t in THEMES] for i in ids])
+        p = np.array([[t in b[i] for t in THEMES] for i in ids])
+        m = multilabel(y, p, THEMES)
+        return {
+            "items": len(ids),
+            "micro_f1": round(m["micro"]["f1"], 4),
+            "per_theme_f1": {t: round(v["f1"], 3) for t, v in m["per_label"].items()},
+        }
+
+    return {
+        "weak_vs_codebook": micro(primary, weak, sorted(primary)),
+        "second_annotator_vs_codebook": micro(primary, second, sorted(second)),
+    }
 
 
 def main() -> None:
@@ -63,12 +102,26 @@ def main() -> None:
             "items": metrics["themes_dev_gold"]["items"],
             "micro": metrics["themes_dev_gold"]["micro"],
         },
+        "themes_dev_codebook": {
+            "items": metrics["themes_dev_codebook"]["items"],
+            "micro": metrics["themes_dev_codebook"]["micro"],
+            "macro_f1": metrics["themes_dev_codebook"]["macro_f1"],
+            "per_theme_f1": {
+                t: m["f1"] for t, m in metrics["themes_dev_codebook"]["per_label"].items()
+            },
+            **label_agreement(args.data),
+        },
         "financing_dev_checked": metrics["financing_dev_checked"],
         "targets": {"relevance_f1": 0.85, "theme_micro_f1": 0.85},
     }
     if args.export:
         args.export.mkdir(parents=True, exist_ok=True)
-        for name in ("relevance_dev", "themes_dev_weak", "clear_negatives_dev"):
+        for name in (
+            "relevance_dev",
+            "themes_dev_weak",
+            "themes_dev_codebook",
+            "clear_negatives_dev",
+        ):
             with open(args.export / f"{name}.jsonl", "w", encoding="utf-8") as fh:
                 for item in data.evaluation[name]:
                     fh.write(

@@ -132,7 +132,7 @@ class CountryTagger:
                 w *= cfg["lead"]
             if h.tok_start >= 0:
                 where = context.before(low, h.tok_start, occupied, cues)
-                if where == "passing":
+                if where == "passing" or context.passing_after(low, h.tok_end, cues):
                     w *= cfg["passing"]
                     passing = True
                 elif where == "government" or context.government_after(low, h.tok_end, cues):

@@ -16,10 +16,11 @@ LIMITATIONS = [
     "All training texts are English summaries written by CoronaNet coders; other languages rely "
     "on character n-grams, accent folding and the en/fr/es/pt lexicons and cues. Long pages are "
     "read up to the character cap.",
-    'Weak themes code "what the government did" from CoronaNet categories, not the codebook; '
-    "many disagreements on the dev split are the weak label's, not the model's (hand audit in "
-    "docs/classifier.md). Financing is thin: CoronaNet has no payment or price-cap category, and "
-    "its vaccine-purchase code also tags deliveries (hand-checked in `financing_checks.jsonl`).",
+    'Weak themes code "what the government did" from CoronaNet categories, not the codebook: on '
+    "300 dev records labelled blind under CODEBOOK §2 they reach micro-F1 0.72, a second "
+    "annotator 0.93. The theme head is tuned on the hand labels, so its figure against the weak "
+    "themes is lower than against the codebook labels, by design. Financing is thin: CoronaNet "
+    "has no payment or price-cap category, and its vaccine-purchase code also tags deliveries.",
     "Probabilities are calibrated on hand-labelled data enriched with private-sector candidates "
     "(about 30% relevant); on a real feed with 1–3% relevant items the relevance probability "
     "overstates the chance and precision is lower than on the dev set.",
@@ -84,8 +85,10 @@ def _data(d: dict[str, Any]) -> list[str]:
         f"- Theme head: {d['theme_train']['total']} examples {d['theme_train']['by_source']}.",
         "- Sources: hand labels of CoronaNet policy texts in `classify/data/` (train split only; "
         "how each file was chosen and labelled is in `classify/data/README.md`): "
-        "`relevance_labels.jsonl`, `relevance_labels_extra.jsonl`, `financing_checks.jsonl`; "
-        "CoronaNet `weak_themes` of the train split; texts with no theme and no private-sector "
+        "`relevance_labels.jsonl`, `relevance_labels_extra.jsonl`, `theme_labels.jsonl` (weight "
+        "4), `financing_checks.jsonl`; CoronaNet `weak_themes` of the train split (weight 0.1; "
+        "calibration and thresholds come from the hand labels); texts with no theme and no "
+        "private-sector "
         "flag as relevance negatives (weight 0.3); seed-lexicon terms (weight 0.1).",
         f"- Data: {CITATION}",
     ]
@@ -98,6 +101,12 @@ def _evaluation(report: dict[str, Any]) -> list[str]:
     neg = m.get("clear_negatives_dev") or {}
     e2e = ((m.get("themes_end_to_end_dev") or {}).get("micro") or {}).get("f1", 0)
     lines = [
+        f"- **Themes vs codebook labels**: {d['eval'].get('themes_dev_codebook', 0)} dev records "
+        "with a weak theme, drawn at random and labelled blind under CODEBOOK §2 "
+        "(`theme_labels.jsonl`), theme head applied as if relevant:",
+        "",
+        *_theme_table(m.get("themes_dev_codebook")),
+        "",
         f"- **Relevance**, hand labels of the dev split ({rel.get('support', 0)} relevant of "
         f"{d['eval']['relevance_dev']}): {_prf(rel)}"
         + (f", F1 95% bootstrap interval {ci[0]:.3f}–{ci[1]:.3f}" if ci else "")
@@ -115,7 +124,8 @@ def _evaluation(report: dict[str, Any]) -> list[str]:
         *_theme_table(m.get("themes_dev_gold")),
         "",
         f"- Financing on {d['eval']['financing_dev_checked']} dev records (weak-themed or checked) "
-        "with the label hand-checked for every weak positive and every disagreement seen "
+        "with the label hand-checked for every weak positive and every disagreement an earlier "
+        "model had (a new model's other disagreements count against it unchecked) "
         f"(`financing_checks.jsonl`): {_prf(m.get('financing_dev_checked'))}.",
         f"- End to end on the hand-labelled dev items (themes only for predicted-relevant items): "
         f"micro-F1 {e2e:.3f}.",

@@ -31,10 +31,14 @@ from classify.model import DEFAULT_MODEL, LABELS, Model, load_model, save_model
 from classify.model_card import write_model_card
 
 C_RELEVANCE = 32.0
-C_THEMES = 8.0
+C_THEMES = 4.0
 FOLDS = 5
 TOLERANCE = 0.005  # a new model may trail the old one by this much F1 (noise) and still replace it
-EVAL_ROLES = ("curator", "hand", "financing-check", "weak-themes")  # scored out of fold
+EVAL_ROLES = ("curator", "hand", "theme-check", "financing-check", "weak-themes")  # out of fold
+# The theme head's calibration and thresholds come from hand labels alone when there are enough
+# (weak themes follow CoronaNet's categories, not CODEBOOK §2); the weak rows still train it.
+THEME_HAND_ROLES = ("curator", "hand", "theme-check", "financing-check")
+MIN_HAND_THEMES = 100
 
 
 def _fit(
@@ -125,7 +129,9 @@ def fit_model(
     Xt = _design(featurizer, th)
     Yt = np.array([[t in e.themes for t in THEMES] for e in th], dtype=int)
     wt = np.array([e.weight for e in th])
-    scored_t = np.array([e.source in EVAL_ROLES for e in th])
+    scored_t = np.array([e.source in THEME_HAND_ROLES for e in th])
+    if scored_t.sum() < MIN_HAND_THEMES:
+        scored_t = np.array([e.source in EVAL_ROLES for e in th])
     head_t = _head(Xt, Yt, wt, scored_t, C=C_THEMES, balanced=False, seed=seed)
 
     # a relevant item describes at least one theme: keep the fallback only if it helps out of fold
@@ -182,6 +188,10 @@ def evaluate_model(model: Model, evaluation: dict[str, list[dict[str, Any]]]) ->
         out["themes_dev_weak"] = evaluate_examples(evaluation["themes_dev_weak"], model)[
             "themes_given_relevant"
         ]
+    if evaluation.get("themes_dev_codebook"):
+        out["themes_dev_codebook"] = evaluate_examples(evaluation["themes_dev_codebook"], model)[
+            "themes_given_relevant"
+        ]
     if evaluation.get("financing_dev_checked"):
         items = evaluation["financing_dev_checked"]
         probs = model.probabilities([e["text"] for e in items])
@@ -199,9 +209,9 @@ def comparison_figures(
     """The two figures old and new models are compared on (held-apart sets only)."""
     held = evaluation.get("curator_holdout") or []
     rel_items = list(evaluation.get("relevance_dev") or []) + held
-    theme_items = list(evaluation.get("themes_dev_weak") or []) + [
-        e for e in held if e["relevant"] and e.get("themes")
-    ]
+    # themes: codebook labels where the project has them (CODEBOOK §2), else CoronaNet's weak ones
+    codebook = evaluation.get("themes_dev_codebook") or evaluation.get("themes_dev_weak") or []
+    theme_items = list(codebook) + [e for e in held if e["relevant"] and e.get("themes")]
     rel = evaluate_examples(rel_items, model).get("relevance") if rel_items else None
     thm = (
         evaluate_examples(theme_items, model).get("themes_given_relevant") if theme_items else None

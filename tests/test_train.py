@@ -211,3 +211,31 @@ def test_curator_examples_are_validated(trained: dict) -> None:
             [{"id": "a", "text": "x", "relevant": True, "themes": ["beds"]}],
             labels_dir=trained["labels"],
         )
+
+
+def test_codebook_theme_labels_replace_weak_themes_and_dev_ones_are_held_apart(
+    trained: dict, tmp_path: Path
+) -> None:
+    records = _records()
+    themed = [r for r in records[260:] if r["weak_themes"]]
+    dev = next(r for r in themed if r["split"] == "dev")
+    train_rec = next(r for r in themed if r["split"] == "train")
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    for name in ("relevance_labels.jsonl",):
+        (labels / name).write_bytes((trained["labels"] / name).read_bytes())
+    rows = [
+        {"id": dev["id"], "split": "dev", "themes": ["plan"], "role": "primary"},
+        {"id": dev["id"], "split": "dev", "themes": ["space"], "role": "second"},
+        {"id": train_rec["id"], "split": "train", "themes": [], "role": "primary"},
+    ]
+    (labels / "theme_labels.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8"
+    )
+    data = load_training_data(trained["data_dir"], labels_dir=labels)
+    assert data.evaluation["themes_dev_codebook"] == [
+        {"id": dev["id"], "text": dev["text"], "relevant": True, "themes": ["plan"]}
+    ]
+    assert dev["id"] not in {e.id for e in data.themes}
+    same = [(e.source, e.themes) for e in data.themes if e.id == train_rec["id"]]
+    assert same == [("theme-check", ())]

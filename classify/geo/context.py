@@ -1,5 +1,6 @@
-"""Words around a mention: passing mentions (travellers from X), government actors (the
-Government of X, X's ministry), and cues that an item is about the whole world (context.yaml)."""
+"""Words around a mention: passing mentions (travellers from X, the U.S. Embassy), government
+actors (the Government of X, X's ministry), and cues that an item is about the whole world
+(context.yaml)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ class Cues:
 
     passing: dict[str, tuple[tuple[str, ...], ...]]
     government: dict[str, tuple[tuple[str, ...], ...]]
+    passing_after: frozenset[str]
     government_after: frozenset[str]
     global_re: re.Pattern
     global_exact_re: re.Pattern
@@ -49,6 +51,7 @@ def cues() -> Cues:
     return Cues(
         passing=_by_last(flat("passing_before")),
         government=_by_last(flat("government_before")),
+        passing_after=frozenset(w.lower() for w in data["passing_after"]),
         government_after=after,
         global_re=re.compile(rf"(?<!\w)(?:{alt(loose)})(?!\w)", re.IGNORECASE),
         global_exact_re=re.compile(rf"(?<!\w)(?:{alt(exact)})(?!\w)"),
@@ -76,6 +79,11 @@ def before(low: list[str], start: int, occupied: set[int], c: Cues) -> str | Non
     if _ends_with(low, j, c.government):
         return "government"
     return None
+
+
+def passing_after(low: list[str], end: int, c: Cues) -> bool:
+    """Whether the mention names that country's mission abroad (the U.S. Embassy)."""
+    return end < len(low) and low[end] in c.passing_after
 
 
 def government_after(low: list[str], end: int, c: Cues) -> bool:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from classify.codebook import THEMES
+from classify.datasets import THEME_CHECK_WEIGHT, WEAK_THEME_WEIGHT
 
 CITATION = (
     "Cheng, C., Barceló, J., Hartnett, A. S., Kubinec, R. & Messerschmidt, L. (2020). COVID-19 "
@@ -86,9 +87,9 @@ def _data(d: dict[str, Any]) -> list[str]:
         "- Sources: hand labels of CoronaNet policy texts in `classify/data/` (train split only; "
         "how each file was chosen and labelled is in `classify/data/README.md`): "
         "`relevance_labels.jsonl`, `relevance_labels_extra.jsonl`, `theme_labels.jsonl` (weight "
-        "4), `financing_checks.jsonl`; CoronaNet `weak_themes` of the train split (weight 0.1; "
-        "calibration and thresholds come from the hand labels); texts with no theme and no "
-        "private-sector "
+        f"{THEME_CHECK_WEIGHT:g}), `financing_checks.jsonl`; CoronaNet `weak_themes` of the "
+        f"train split (weight {WEAK_THEME_WEIGHT:g}; theme calibration and thresholds come from "
+        "the hand labels); texts with no theme and no private-sector "
         "flag as relevance negatives (weight 0.3); seed-lexicon terms (weight 0.1).",
         f"- Data: {CITATION}",
     ]

@@ -31,7 +31,7 @@ from classify.model import DEFAULT_MODEL, LABELS, Model, load_model, save_model
 from classify.model_card import write_model_card
 
 C_RELEVANCE = 32.0
-C_THEMES = 4.0
+C_THEMES = 8.0
 FOLDS = 5
 TOLERANCE = 0.005  # a new model may trail the old one by this much F1 (noise) and still replace it
 EVAL_ROLES = ("curator", "hand", "theme-check", "financing-check", "weak-themes")  # out of fold

@@ -63,7 +63,8 @@ def decide(tally: Tally, is_global: bool, probs: dict[str, float] | None = None,
             cfg["learned_fallback_min_global" if is_global else "learned_fallback_min"]
         # No primary when the top country is one of several the text opens with (`joint`:
         # "Kenya and Uganda agreed") and they are its firmest, within `primary_lead` of each
-        # other, unless the rest of the text makes the top one `tie_override` likely; or when a substantially discussed rival comes close to the top's probability.
+        # other, unless the rest of the text makes the top one `tie_override` likely; or when
+        # a substantially discussed rival comes close to the top's probability.
         tie = len(firm) > 1 and ranked[0][0] in joint and firm[0][0] in joint and \
             firm[1][0] in joint and firm[0][1] < cfg["primary_lead"] * firm[1][1] and \
             ranked[0][1] < cfg["tie_override"]

@@ -25,23 +25,19 @@ EXPORT_FIELDS = ("id", "text", "relevant", "themes")
 
 def label_agreement(data_dir: Path) -> dict:
     """Micro-F1 of the weak themes and of the second annotator against the codebook labels."""
-    import gzip
-
     import numpy as np
 
     from classify.codebook import THEMES
-    from classify.datasets import SEED_DIR, THEME_FILE
+    from classify.datasets import SEED_DIR, load_policy_texts, load_theme_labels
     from classify.metrics import multilabel
 
-    rows = [json.loads(line) for line in open(SEED_DIR / THEME_FILE, encoding="utf-8")]
-    primary = {r["id"]: r["themes"] for r in rows if r["split"] == "dev" and r["role"] == "primary"}
-    second = {r["id"]: r["themes"] for r in rows if r["split"] == "dev" and r["role"] == "second"}
-    weak = {}
-    with gzip.open(data_dir / "policy-texts" / "coronanet_policies.jsonl.gz", "rt") as fh:
-        for line in fh:
-            r = json.loads(line)
-            if r["id"] in primary:
-                weak[r["id"]] = r["weak_themes"]
+    def dev(role: str) -> dict[str, list[str]]:
+        rows = load_theme_labels(SEED_DIR, role).values()
+        return {r["id"]: r["themes"] for r in rows if r["split"] == "dev"}
+
+    primary, second = dev("primary"), dev("second")
+    policy = load_policy_texts(data_dir)
+    weak = {i: policy[i]["weak_themes"] or [] for i in primary}
 
     def micro(a: dict, b: dict, ids: list[str]) -> dict:
         y = np.array([[t in a[i] for t in THEMES] for i in ids])

@@ -141,12 +141,13 @@ def load_policy_texts(data_dir: Path) -> dict[str, dict[str, Any]]:
     return {r["id"]: {k: r.get(k) for k in keep} for r in _read_jsonl(path)}
 
 
-def load_theme_labels(labels_dir: Path) -> dict[str, dict]:
-    """Codebook theme labels by id (the `primary` annotation of each record), if the file exists."""
+def load_theme_labels(labels_dir: Path, role: str = "primary") -> dict[str, dict]:
+    """Codebook theme labels by id, one annotation per record (`primary`, or `second` for the
+    second annotator's), if the file exists."""
     path = Path(labels_dir) / THEME_FILE
     if not path.exists():
         return {}
-    return {row["id"]: row for row in _read_jsonl(path) if row.get("role", "primary") == "primary"}
+    return {row["id"]: row for row in _read_jsonl(path) if row.get("role", "primary") == role}
 
 
 def load_hand_labels(labels_dir: Path) -> tuple[dict[str, dict], dict[str, dict]]:

@@ -89,3 +89,30 @@ def test_an_acronym_of_a_local_body_is_not_the_foreign_agency():
     assert r.primary_country == "GUY" and "USA" not in r.scores
     r = t.tag("The Centers for Disease Control and Prevention (CDC) issued guidance.")
     assert r.primary_country == "USA"
+
+
+def test_a_country_before_embassy_is_passing():
+    result = get_tagger().tag("Masks are compulsory in shops, says the U.S. Embassy in Lima.")
+    assert result.primary_country == "PER" and "USA" not in result.countries
+
+
+def test_an_opening_list_of_countries_leaves_no_primary_unless_the_rest_is_clear():
+    from classify.geo.scoring import Tally, decide
+
+    tally = Tally()
+    tally.add("AUT", 2.25)
+    tally.add("SVN", 2.0)
+    joint = frozenset({"AUT", "SVN"})
+    assert decide(tally, False, {"AUT": 0.6, "SVN": 0.4}, joint).primary is None
+    assert decide(tally, False, {"AUT": 0.95, "SVN": 0.05}, joint).primary == "AUT"
+    # without the opening list the top country leads as usual
+    assert decide(tally, False, {"AUT": 0.6, "SVN": 0.4}).primary == "AUT"
+
+
+def test_a_weak_guess_from_the_words_does_not_beat_a_named_country():
+    from classify.geo.scoring import Tally, decide
+
+    tally = Tally()
+    tally.add("PER", 1.2)
+    assert decide(tally, False, {"TCD": 0.22, "GRC": 0.2, "PER": 0.05}).primary == "PER"
+    assert decide(tally, False, {"TCD": 0.7, "PER": 0.2}).primary == "TCD"

@@ -73,6 +73,11 @@ def decide(tally: Tally, is_global: bool, probs: dict[str, float] | None = None,
         primary = ranked[0][0] if lead and not tie and ranked[0][1] >= least else None
         if anchor and primary and tally.total.get(primary, 0.0) <= 0:
             primary = anchor
+        # A country only the models point to, while the text names others, needs what a guess
+        # from the words alone needs; otherwise the likeliest substantially discussed one.
+        if primary and tally.total.get(primary, 0.0) <= 0 and total > 0 and \
+                ranked[0][1] < cfg["learned_fallback_min"]:
+            primary = max(countries, key=lambda c: probs.get(c, 0.0)) if countries else None
         scores = {c: round(p, 3) for c, p in ranked if p >= 0.0005 or c in tally.total}
     else:
         ranked = sorted(tally.total.items(), key=lambda kv: -kv[1])

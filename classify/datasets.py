@@ -268,10 +268,9 @@ def load_training_data(
             continue
         themes = tuple(t for t in THEMES if t in lab["themes"])
         if lab.get("split", rec["split"]) == "dev":
-            # conditional labels ("if relevant, which themes"), as the theme head predicts
-            themes_dev_codebook.append(
-                {"id": rec_id, "text": rec["text"], "relevant": True, "themes": list(themes)}
-            )
+            # conditional labels ("if relevant, which themes"), as the theme head predicts; no
+            # `relevant` key, like themes_dev_weak (evaluation assumes relevant)
+            themes_dev_codebook.append({"id": rec_id, "text": rec["text"], "themes": list(themes)})
             continue
         if rec_id in hand_ids or not free(rec_id, rec["text"]):
             continue

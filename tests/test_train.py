@@ -234,7 +234,7 @@ def test_codebook_theme_labels_replace_weak_themes_and_dev_ones_are_held_apart(
     )
     data = load_training_data(trained["data_dir"], labels_dir=labels)
     assert data.evaluation["themes_dev_codebook"] == [
-        {"id": dev["id"], "text": dev["text"], "relevant": True, "themes": ["plan"]}
+        {"id": dev["id"], "text": dev["text"], "themes": ["plan"]}
     ]
     assert dev["id"] not in {e.id for e in data.themes}
     same = [(e.source, e.themes) for e in data.themes if e.id == train_rec["id"]]

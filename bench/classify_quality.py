@@ -23,21 +23,19 @@ DATA = ROOT.parent / "shared" / "data"
 EXPORT_FIELDS = ("id", "text", "relevant", "themes")
 
 
-def label_agreement(data_dir: Path) -> dict:
+def label_agreement(evaluation: dict) -> dict:
     """Micro-F1 of the weak themes and of the second annotator against the codebook labels."""
     import numpy as np
 
     from classify.codebook import THEMES
-    from classify.datasets import SEED_DIR, load_policy_texts, load_theme_labels
+    from classify.datasets import SEED_DIR, load_theme_labels
     from classify.metrics import multilabel
 
-    def dev(role: str) -> dict[str, list[str]]:
-        rows = load_theme_labels(SEED_DIR, role).values()
-        return {r["id"]: r["themes"] for r in rows if r["split"] == "dev"}
-
-    primary, second = dev("primary"), dev("second")
-    policy = load_policy_texts(data_dir)
-    weak = {i: policy[i]["weak_themes"] or [] for i in primary}
+    primary = {e["id"]: e["themes"] for e in evaluation["themes_dev_codebook"]}
+    rows = load_theme_labels(SEED_DIR, "second").values()
+    second = {r["id"]: r["themes"] for r in rows if r["split"] == "dev"}
+    # every codebook-labelled dev record carries a weak theme, so it is in themes_dev_weak
+    weak = {e["id"]: e["themes"] for e in evaluation["themes_dev_weak"]}
 
     def micro(a: dict, b: dict, ids: list[str]) -> dict:
         y = np.array([[t in a[i] for t in THEMES] for i in ids])
@@ -105,7 +103,7 @@ def main() -> None:
             "per_theme_f1": {
                 t: m["f1"] for t, m in metrics["themes_dev_codebook"]["per_label"].items()
             },
-            **label_agreement(args.data),
+            **label_agreement(data.evaluation),
         },
         "financing_dev_checked": metrics["financing_dev_checked"],
         "targets": {"relevance_f1": 0.85, "theme_micro_f1": 0.85},

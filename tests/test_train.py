@@ -222,8 +222,8 @@ def test_codebook_theme_labels_replace_weak_themes_and_dev_ones_are_held_apart(
     train_rec = next(r for r in themed if r["split"] == "train")
     labels = tmp_path / "labels"
     labels.mkdir()
-    for name in ("relevance_labels.jsonl",):
-        (labels / name).write_bytes((trained["labels"] / name).read_bytes())
+    relevance = "relevance_labels.jsonl"
+    (labels / relevance).write_bytes((trained["labels"] / relevance).read_bytes())
     rows = [
         {"id": dev["id"], "split": "dev", "themes": ["plan"], "role": "primary"},
         {"id": dev["id"], "split": "dev", "themes": ["space"], "role": "second"},

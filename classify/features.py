@@ -23,6 +23,9 @@ from classify.codebook import THEMES
 LEXICONS = Path(__file__).parent / "data" / "lexicons.yaml"
 CUES = Path(__file__).parent / "data" / "feature_cues.yaml"
 TOKEN = re.compile(r"\w+")
+# About the length of a policy text (median 370 characters), the length the theme head learns from.
+WINDOW_CHARS = 400
+PARAGRAPH = re.compile(r"\s*\n\s*")
 
 
 def document_text(record: Mapping[str, Any]) -> str:
@@ -30,6 +33,24 @@ def document_text(record: Mapping[str, Any]) -> str:
     title = (record.get("title") or "").strip()
     text = record.get("text") or ""
     return f"{title}\n\n{text}" if title else text
+
+
+def windows(text: str, size: int = WINDOW_CHARS) -> list[str]:
+    """`text` cut at paragraph breaks into parts of at least `size` characters each (a short
+    last part joins the one before); a paragraph is never cut, so one paragraph is one part."""
+    parts: list[str] = []
+    current = ""
+    for para in PARAGRAPH.split(text.strip()):
+        current = f"{current}\n{para}" if current else para
+        if len(current) >= size:
+            parts.append(current)
+            current = ""
+    if current:
+        if parts:
+            parts[-1] = f"{parts[-1]}\n{current}"
+        else:
+            parts.append(current)
+    return parts or [text]
 
 
 def _fold_table() -> dict[int, str]:

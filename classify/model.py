@@ -4,7 +4,10 @@ One linear layer scores all seven labels at once (`relevant` and the six CODEBOO
 Platt scaling turns scores into probabilities and a threshold per label, chosen on held-apart
 data at training time, turns probabilities into labels. Themes are the model's answer to "if
 this item is relevant, which themes does it describe": they are reported only for items
-predicted relevant (CODEBOOK §2).
+predicted relevant (CODEBOOK §2). The head learned from texts of a paragraph or two, so a longer
+text is scored window by window (`features.windows`) and its theme probabilities are the mean
+over its windows: a theme must run through the item, not appear in one passage (CODEBOOK §2:
+a passing mention does not count). Relevance is scored on the whole text.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import skops.io as sio
 
 from classify.calibration import apply_platt
 from classify.codebook import THEMES
-from classify.features import Featurizer
+from classify.features import Featurizer, windows
 
 LABELS: tuple[str, ...] = ("relevant", *THEMES)
 MODELS_DIR = Path(__file__).parent / "models"
@@ -69,10 +72,23 @@ class Model:
         x = self.featurizer.transform(texts)
         return np.asarray(x @ self.weights) + self.intercept
 
-    def probabilities(self, texts: list[str]) -> np.ndarray:
-        """Calibrated probabilities, one column per label in LABELS order (themes: if relevant)."""
+    def _calibrated(self, texts: list[str]) -> np.ndarray:
         s = self.scores(texts)
         return np.column_stack([apply_platt(s[:, j], *self.platt[j]) for j in range(len(LABELS))])
+
+    def probabilities(self, texts: list[str]) -> np.ndarray:
+        """Calibrated probabilities, one column per label in LABELS order (themes: if relevant;
+        for a text of several windows, the mean over its windows)."""
+        probs = self._calibrated(texts)
+        cap = self.featurizer.max_chars
+        parts = [windows(t[:cap]) for t in texts]
+        long = [i for i, p in enumerate(parts) if len(p) > 1]
+        if long:
+            sizes = np.array([len(parts[i]) for i in long])
+            by_window = self._calibrated([w for i in long for w in parts[i]])[:, 1:]
+            starts = np.r_[0, np.cumsum(sizes)[:-1]]
+            probs[long, 1:] = np.add.reduceat(by_window, starts, axis=0) / sizes[:, None]
+        return probs
 
     def decide(self, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(relevant flags, theme 0/1 matrix given relevance) from a probability matrix."""

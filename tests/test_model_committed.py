@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import skops.io as sio
 
 from classify.codebook import THEMES
+from classify.features import windows
 from classify.model import DEFAULT_MODEL, LABELS, Model, Prediction, load_model
 
 # CODEBOOK §1 examples, quoted
@@ -96,3 +98,25 @@ def test_batches_and_single_texts_agree() -> None:
     batch = model.predict(CODEBOOK_YES + CODEBOOK_NO)
     singles = [model.predict([t])[0] for t in CODEBOOK_YES + CODEBOOK_NO]
     assert batch == singles
+
+
+def test_a_long_text_gets_the_mean_theme_probabilities_of_its_windows() -> None:
+    model = load_model()
+    parts = [
+        "The ministry signed agreements with 40 private hospitals to reserve 1,200 intensive "
+        "care beds for COVID-19 patients, and the hospitals will receive a fixed daily rate "
+        "for each patient. " * 3,
+        "Private laboratories must report every positive test result to the national "
+        "surveillance system within 24 hours, through the new electronic platform. " * 3,
+        "Pharmacies will sell surgical masks at a capped price, and the government will "
+        "import ten million masks from local manufacturers next month. " * 3,
+    ]
+    parts = [p.strip() for p in parts]
+    text = "\n\n".join(parts)
+    assert windows(text) == parts
+    whole = model.probabilities([text])[0]
+    alone = model.probabilities(parts)
+    assert np.allclose(whole[1:], alone[:, 1:].mean(axis=0), atol=1e-6)
+    # relevance is scored on the whole text, and a short text is scored as it is
+    assert np.isclose(whole[0], model._calibrated([text])[0, 0])
+    assert np.allclose(alone, model._calibrated(parts))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from classify.features import CueCounter, Featurizer, document_text, fold, load_cues
+from classify.features import CueCounter, Featurizer, document_text, fold, load_cues, windows
 
 
 def test_fold_lowercases_and_strips_accents() -> None:
@@ -77,3 +77,13 @@ def test_committed_cues_separate_private_health_from_other_private_contexts() ->
     assert rows[1]["cue:private_marker~private_non_health"] > 0
     assert rows[1]["cue:private_marker~health_facility"] == 0
     assert rows[2]["cue:private_marker~economy"] > 0
+
+
+def test_windows_join_paragraphs_up_to_the_size_and_never_cut_one() -> None:
+    a, b, c = "a" * 150, "b" * 300, "c" * 500
+    assert windows(f"{a}\n\n{b}\n{c}\nshort tail", size=400) == [
+        f"{a}\n{b}",
+        f"{c}\nshort tail",  # a last part under the size joins the one before
+    ]
+    assert windows(c + c, size=400) == [c + c]  # one paragraph stays whole
+    assert windows(f"{a}\n{a}", size=400) == [f"{a}\n{a}"]  # too short for two parts

@@ -144,12 +144,26 @@ def load_policy_texts(data_dir: Path) -> dict[str, dict[str, Any]]:
 
 
 def load_theme_labels(labels_dir: Path, role: str = "primary") -> dict[str, dict]:
-    """Codebook theme labels by id, one annotation per record (`primary`, or `second` for the
-    second annotator's), if the file exists."""
+    """Codebook theme labels by id, one annotation per record (`primary`, `second` or `third`:
+    later independent annotators), if the file exists."""
     path = Path(labels_dir) / THEME_FILE
     if not path.exists():
         return {}
     return {row["id"]: row for row in _read_jsonl(path) if row.get("role", "primary") == role}
+
+
+def majority_themes(annotations: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The themes more than half of a record's annotators chose; on a tie, the primary
+    annotator's choice."""
+    primary = next((a for a in annotations if a.get("role", "primary") == "primary"), None)
+    out = []
+    for theme in THEMES:
+        votes = sum(theme in a["themes"] for a in annotations)
+        if 2 * votes > len(annotations) or (
+            2 * votes == len(annotations) and primary and theme in primary["themes"]
+        ):
+            out.append(theme)
+    return tuple(out)
 
 
 def load_hand_labels(labels_dir: Path) -> tuple[dict[str, dict], dict[str, dict]]:
@@ -263,12 +277,18 @@ def load_training_data(
             )
 
     themes_dev_codebook: list[dict[str, Any]] = []
+    later = {}  # train records re-read by more annotators (chosen where the model disagreed)
+    for role in ("second", "third"):
+        for rec_id, row in load_theme_labels(labels_dir, role).items():
+            later.setdefault(rec_id, []).append(row)
     for rec_id, lab in sorted(load_theme_labels(labels_dir).items()):
         rec = policy.get(rec_id)
         if rec is None:
             missing += 1
             continue
         themes = tuple(t for t in THEMES if t in lab["themes"])
+        if lab.get("split", rec["split"]) == "train" and rec_id in later:
+            themes = majority_themes([lab, *later[rec_id]])
         if lab.get("split", rec["split"]) == "dev":
             # conditional labels ("if relevant, which themes"), as the theme head predicts; no
             # `relevant` key, like themes_dev_weak (evaluation assumes relevant)

@@ -12,7 +12,7 @@ import pytest
 import skops.io as sio
 
 from classify.codebook import THEMES
-from classify.datasets import is_holdout, load_training_data
+from classify.datasets import is_holdout, load_training_data, majority_themes
 from classify.model import load_model, save_model
 from classify.train import train
 
@@ -219,7 +219,7 @@ def test_codebook_theme_labels_replace_weak_themes_and_dev_ones_are_held_apart(
     records = _records()
     themed = [r for r in records[260:] if r["weak_themes"]]
     dev = next(r for r in themed if r["split"] == "dev")
-    train_rec = next(r for r in themed if r["split"] == "train")
+    train_rec, reread = [r for r in themed if r["split"] == "train"][:2]
     labels = tmp_path / "labels"
     labels.mkdir()
     relevance = "relevance_labels.jsonl"
@@ -228,6 +228,10 @@ def test_codebook_theme_labels_replace_weak_themes_and_dev_ones_are_held_apart(
         {"id": dev["id"], "split": "dev", "themes": ["plan"], "role": "primary"},
         {"id": dev["id"], "split": "dev", "themes": ["space"], "role": "second"},
         {"id": train_rec["id"], "split": "train", "themes": [], "role": "primary"},
+        # a train record read three times: each theme that two of the three chose
+        {"id": reread["id"], "split": "train", "themes": ["plan", "staff"], "role": "primary"},
+        {"id": reread["id"], "split": "train", "themes": ["staff", "stuff"], "role": "second"},
+        {"id": reread["id"], "split": "train", "themes": ["plan", "stuff"], "role": "third"},
     ]
     (labels / "theme_labels.jsonl").write_text(
         "".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8"
@@ -239,3 +243,15 @@ def test_codebook_theme_labels_replace_weak_themes_and_dev_ones_are_held_apart(
     assert dev["id"] not in {e.id for e in data.themes}
     same = [(e.source, e.themes) for e in data.themes if e.id == train_rec["id"]]
     assert same == [("theme-check", ())]
+    voted = [(e.source, e.themes) for e in data.themes if e.id == reread["id"]]
+    assert voted == [("theme-check", ("plan", "staff", "stuff"))]
+
+
+def test_majority_themes_breaks_a_tie_with_the_primary_annotator() -> None:
+    primary = {"role": "primary", "themes": ["plan", "systems"]}
+    second = {"role": "second", "themes": ["systems", "stuff"]}
+    assert majority_themes([primary, second]) == ("plan", "systems")
+    assert majority_themes([second, primary]) == ("plan", "systems")
+    assert majority_themes([primary]) == ("plan", "systems")
+    third = {"role": "third", "themes": ["stuff"]}
+    assert majority_themes([primary, second, third]) == ("stuff", "systems")

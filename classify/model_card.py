@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from classify.codebook import THEMES
-from classify.datasets import THEME_CHECK_WEIGHT, WEAK_THEME_WEIGHT
+from classify.datasets import HAND_THEME_WEIGHT, THEME_CHECK_WEIGHT, WEAK_THEME_WEIGHT
 
 CITATION = (
     "Cheng, C., Barceló, J., Hartnett, A. S., Kubinec, R. & Messerschmidt, L. (2020). COVID-19 "
@@ -16,7 +16,8 @@ CITATION = (
 LIMITATIONS = [
     "All training texts are English summaries written by CoronaNet coders; other languages rely "
     "on character n-grams, accent folding and the en/fr/es/pt lexicons and cues. Long pages are "
-    "read up to the character cap.",
+    "read up to the character cap; their themes are the mean over windows of about 400 "
+    "characters (the head learned from texts of that length).",
     'Weak themes code "what the government did" from CoronaNet categories, not the codebook: on '
     "300 dev records labelled blind under CODEBOOK §2 they reach micro-F1 0.72, a second "
     "annotator 0.93. The theme head is tuned on the hand labels, so its figure against the weak "
@@ -86,10 +87,12 @@ def _data(d: dict[str, Any]) -> list[str]:
         f"- Theme head: {d['theme_train']['total']} examples {d['theme_train']['by_source']}.",
         "- Sources: hand labels of CoronaNet policy texts in `classify/data/` (train split only; "
         "how each file was chosen and labelled is in `classify/data/README.md`): "
-        "`relevance_labels.jsonl`, `relevance_labels_extra.jsonl`, `theme_labels.jsonl` (weight "
-        f"{THEME_CHECK_WEIGHT:g}), `financing_checks.jsonl`; CoronaNet `weak_themes` of the "
-        f"train split (weight {WEAK_THEME_WEIGHT:g}; theme calibration and thresholds come from "
-        "the hand labels); texts with no theme and no private-sector "
+        "`relevance_labels.jsonl`, `relevance_labels_extra.jsonl` (relevant texts' themes: "
+        f"weight {HAND_THEME_WEIGHT:g}), `theme_labels.jsonl` (weight {THEME_CHECK_WEIGHT:g}; "
+        "every weak-themed train record, the majority of its annotators where it was re-read), "
+        f"`financing_checks.jsonl`; CoronaNet `weak_themes` of the few weak-themed train records "
+        f"left (weight {WEAK_THEME_WEIGHT:g}; theme calibration and thresholds come from the hand "
+        "labels); texts with no theme and no private-sector "
         "flag as relevance negatives (weight 0.3); seed-lexicon terms (weight 0.1).",
         f"- Data: {CITATION}",
     ]

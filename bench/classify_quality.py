@@ -5,10 +5,12 @@
 The sets are those `newsdesk train` holds apart (classify/datasets.py): the dev split of the
 hand relevance labels, 4,000 dev texts with no theme and no private-sector flag (near-certain
 negatives), the dev records with CoronaNet weak themes, 300 of them labelled blind under
-CODEBOOK §2 (`classify/data/theme_labels.jsonl`), and the weak-themed records with the
-financing label hand-checked where `classify/data/financing_checks.jsonl` has one. For the
-codebook-labelled sample it also prints how well CoronaNet's weak themes and a second annotator
-(60 records) agree with the codebook labels: the ceiling the two theme figures sit under.
+CODEBOOK §2 by three annotators each (`classify/data/theme_labels.jsonl`; the label is each
+theme most of them chose, and `themes_dev_codebook_first` scores the first annotator's alone),
+and the weak-themed records with the financing label hand-checked where
+`classify/data/financing_checks.jsonl` has one. For the codebook-labelled sample it also prints
+how well CoronaNet's weak themes agree with the codebook labels and the annotators with each
+other: the ceiling the theme figures sit under.
 `--export DIR` also writes them as JSONL files for `newsdesk evaluate FILE`.
 """
 
@@ -24,20 +26,24 @@ EXPORT_FIELDS = ("id", "text", "relevant", "themes")
 
 
 def label_agreement(evaluation: dict) -> dict:
-    """Micro-F1 of the weak themes and of the second annotator against the codebook labels."""
+    """Micro-F1 of the weak themes against the codebook labels, and of the dev annotators
+    against each other (first vs second, first vs third, second vs third)."""
     import numpy as np
 
     from classify.codebook import THEMES
     from classify.datasets import SEED_DIR, load_theme_labels
     from classify.metrics import multilabel
 
-    primary = {e["id"]: e["themes"] for e in evaluation["themes_dev_codebook"]}
-    rows = load_theme_labels(SEED_DIR, "second").values()
-    second = {r["id"]: r["themes"] for r in rows if r["split"] == "dev"}
+    codebook = {e["id"]: e["themes"] for e in evaluation["themes_dev_codebook"]}
+    by_role = {"first": {e["id"]: e["themes"] for e in evaluation["themes_dev_codebook_first"]}}
+    for role in ("second", "third"):
+        rows = load_theme_labels(SEED_DIR, role).values()
+        by_role[role] = {r["id"]: r["themes"] for r in rows if r["id"] in codebook}
     # every codebook-labelled dev record carries a weak theme, so it is in themes_dev_weak
     weak = {e["id"]: e["themes"] for e in evaluation["themes_dev_weak"]}
 
-    def micro(a: dict, b: dict, ids: list[str]) -> dict:
+    def micro(a: dict, b: dict) -> dict:
+        ids = sorted(set(a) & set(b))
         y = np.array([[t in a[i] for t in THEMES] for i in ids])
         p = np.array([[t in b[i] for t in THEMES] for i in ids])
         m = multilabel(y, p, THEMES)
@@ -47,9 +53,12 @@ def label_agreement(evaluation: dict) -> dict:
             "per_theme_f1": {t: round(v["f1"], 3) for t, v in m["per_label"].items()},
         }
 
+    pairs = (("first", "second"), ("first", "third"), ("second", "third"))
     return {
-        "weak_vs_codebook": micro(primary, weak, sorted(primary)),
-        "second_annotator_vs_codebook": micro(primary, second, sorted(second)),
+        "weak_vs_codebook": micro(codebook, weak),
+        "annotators": {
+            f"{a}_vs_{b}": micro(by_role[a], by_role[b]) for a, b in pairs if by_role[b]
+        },
     }
 
 
@@ -105,6 +114,10 @@ def main() -> None:
             },
             **label_agreement(data.evaluation),
         },
+        "themes_dev_codebook_first": {
+            "items": metrics["themes_dev_codebook_first"]["items"],
+            "micro": metrics["themes_dev_codebook_first"]["micro"],
+        },
         "financing_dev_checked": metrics["financing_dev_checked"],
         "targets": {"relevance_f1": 0.85, "theme_micro_f1": 0.85},
     }
@@ -114,6 +127,7 @@ def main() -> None:
             "relevance_dev",
             "themes_dev_weak",
             "themes_dev_codebook",
+            "themes_dev_codebook_first",
             "clear_negatives_dev",
         ):
             with open(args.export / f"{name}.jsonl", "w", encoding="utf-8") as fh:

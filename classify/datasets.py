@@ -277,7 +277,10 @@ def load_training_data(
             )
 
     themes_dev_codebook: list[dict[str, Any]] = []
-    later = {}  # train records re-read by more annotators (chosen where the model disagreed)
+    themes_dev_first: list[dict[str, Any]] = []
+    # records read by more annotators: every dev record, and train records the model disagreed
+    # with; a record's label is then each theme most of its annotators chose
+    later: dict[str, list[dict]] = {}
     for role in ("second", "third"):
         for rec_id, row in load_theme_labels(labels_dir, role).items():
             later.setdefault(rec_id, []).append(row)
@@ -286,13 +289,13 @@ def load_training_data(
         if rec is None:
             missing += 1
             continue
-        themes = tuple(t for t in THEMES if t in lab["themes"])
-        if lab.get("split", rec["split"]) == "train" and rec_id in later:
-            themes = majority_themes([lab, *later[rec_id]])
+        first = tuple(t for t in THEMES if t in lab["themes"])
+        themes = majority_themes([lab, *later[rec_id]]) if rec_id in later else first
         if lab.get("split", rec["split"]) == "dev":
             # conditional labels ("if relevant, which themes"), as the theme head predicts; no
             # `relevant` key, like themes_dev_weak (evaluation assumes relevant)
             themes_dev_codebook.append({"id": rec_id, "text": rec["text"], "themes": list(themes)})
+            themes_dev_first.append({"id": rec_id, "text": rec["text"], "themes": list(first)})
             continue
         if rec_id in hand_ids or not free(rec_id, rec["text"]):
             continue
@@ -385,6 +388,7 @@ def load_training_data(
             "clear_negatives_dev": len(clear_negatives),
             "themes_dev_weak": len(themes_dev_weak),
             "themes_dev_codebook": len(themes_dev_codebook),
+            "themes_dev_codebook_first": len(themes_dev_first),
             "financing_dev_checked": len(financing_dev),
             "curator_holdout": len(held),
         },
@@ -394,6 +398,7 @@ def load_training_data(
         "clear_negatives_dev": clear_negatives,
         "themes_dev_weak": themes_dev_weak,
         "themes_dev_codebook": themes_dev_codebook,
+        "themes_dev_codebook_first": themes_dev_first,
         "themes_dev_gold": [e for e in relevance_dev if e["relevant"]],
         "financing_dev_checked": financing_dev,
         "curator_holdout": held,

@@ -104,13 +104,20 @@ def _evaluation(report: dict[str, Any]) -> list[str]:
     ci = rel.get("f1_95ci")
     neg = m.get("clear_negatives_dev") or {}
     e2e = ((m.get("themes_end_to_end_dev") or {}).get("micro") or {}).get("f1", 0)
+    first = ((m.get("themes_dev_codebook_first") or {}).get("micro") or {}).get("f1")
     lines = [
         f"- **Themes vs codebook labels**: {d['eval'].get('themes_dev_codebook', 0)} dev records "
         "with a weak theme, drawn at random and labelled blind under CODEBOOK §2 "
-        "(`theme_labels.jsonl`), theme head applied as if relevant:",
+        "(`theme_labels.jsonl`; each theme most of a record's annotators chose), theme head "
+        "applied as if relevant:",
         "",
         *_theme_table(m.get("themes_dev_codebook")),
         "",
+        *(
+            [f"- Against the first annotator's labels alone: micro-F1 {first:.3f}."]
+            if first is not None
+            else []
+        ),
         f"- **Relevance**, hand labels of the dev split ({rel.get('support', 0)} relevant of "
         f"{d['eval']['relevance_dev']}): {_prf(rel)}"
         + (f", F1 95% bootstrap interval {ci[0]:.3f}–{ci[1]:.3f}" if ci else "")

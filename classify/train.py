@@ -188,10 +188,9 @@ def evaluate_model(model: Model, evaluation: dict[str, list[dict[str, Any]]]) ->
         out["themes_dev_weak"] = evaluate_examples(evaluation["themes_dev_weak"], model)[
             "themes_given_relevant"
         ]
-    if evaluation.get("themes_dev_codebook"):
-        out["themes_dev_codebook"] = evaluate_examples(evaluation["themes_dev_codebook"], model)[
-            "themes_given_relevant"
-        ]
+    for key in ("themes_dev_codebook", "themes_dev_codebook_first"):
+        if evaluation.get(key):
+            out[key] = evaluate_examples(evaluation[key], model)["themes_given_relevant"]
     if evaluation.get("financing_dev_checked"):
         items = evaluation["financing_dev_checked"]
         probs = model.probabilities([e["text"] for e in items])

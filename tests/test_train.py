@@ -227,6 +227,7 @@ def test_codebook_theme_labels_replace_weak_themes_and_dev_ones_are_held_apart(
     rows = [
         {"id": dev["id"], "split": "dev", "themes": ["plan"], "role": "primary"},
         {"id": dev["id"], "split": "dev", "themes": ["space"], "role": "second"},
+        {"id": dev["id"], "split": "dev", "themes": ["space", "staff"], "role": "third"},
         {"id": train_rec["id"], "split": "train", "themes": [], "role": "primary"},
         # a train record read three times: each theme that two of the three chose
         {"id": reread["id"], "split": "train", "themes": ["plan", "staff"], "role": "primary"},
@@ -237,7 +238,11 @@ def test_codebook_theme_labels_replace_weak_themes_and_dev_ones_are_held_apart(
         "".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8"
     )
     data = load_training_data(trained["data_dir"], labels_dir=labels)
+    # dev: each theme most annotators chose; the first annotator's label is kept beside it
     assert data.evaluation["themes_dev_codebook"] == [
+        {"id": dev["id"], "text": dev["text"], "themes": ["space"]}
+    ]
+    assert data.evaluation["themes_dev_codebook_first"] == [
         {"id": dev["id"], "text": dev["text"], "themes": ["plan"]}
     ]
     assert dev["id"] not in {e.id for e in data.themes}

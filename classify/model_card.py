@@ -7,6 +7,7 @@ from typing import Any
 
 from classify.codebook import THEMES
 from classify.datasets import HAND_THEME_WEIGHT, THEME_CHECK_WEIGHT, WEAK_THEME_WEIGHT
+from classify.features import WINDOW_CHARS
 
 CITATION = (
     "Cheng, C., Barceló, J., Hartnett, A. S., Kubinec, R. & Messerschmidt, L. (2020). COVID-19 "
@@ -75,6 +76,9 @@ def _method(report: dict[str, Any]) -> list[str]:
         "CalibratedClassifierCV(method='sigmoid', ensemble=False) does); each threshold maximises "
         'F1 on those held-apart scores. The theme head answers "if relevant, which themes"; '
         + fallback,
+        f"- Long texts: cut at paragraph breaks into windows of at least {WINDOW_CHARS} "
+        "characters; their theme probabilities are the mean over the windows (relevance: the "
+        "whole text).",
     ]
 
 

@@ -278,8 +278,8 @@ def load_training_data(
 
     themes_dev_codebook: list[dict[str, Any]] = []
     themes_dev_first: list[dict[str, Any]] = []
-    # records read by more annotators: every dev record, and train records the model disagreed
-    # with; a record's label is then each theme most of its annotators chose
+    # records read by more than one annotator (every record now): the label is each theme most
+    # of its annotators chose
     later: dict[str, list[dict]] = {}
     for role in ("second", "third"):
         for rec_id, row in load_theme_labels(labels_dir, role).items():

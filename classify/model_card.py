@@ -17,11 +17,12 @@ CITATION = (
 LIMITATIONS = [
     "All training texts are English summaries written by CoronaNet coders; other languages rely "
     "on character n-grams, accent folding and the en/fr/es/pt lexicons and cues. Long pages are "
-    "read up to the character cap; their themes are the mean over windows of about 400 "
+    f"read up to the character cap; their themes are the mean over windows of about {WINDOW_CHARS} "
     "characters (the head learned from texts of that length).",
     'Weak themes code "what the government did" from CoronaNet categories, not the codebook: on '
-    "300 dev records labelled blind under CODEBOOK §2 they reach micro-F1 0.72, a second "
-    "annotator 0.93. The theme head is tuned on the hand labels, so its figure against the weak "
+    "300 dev records labelled blind under CODEBOOK §2 by three annotators they reach micro-F1 "
+    "0.71, the annotators 0.93–0.97 against each other. The theme head learns from codebook "
+    "labels only (the weak themes of a few hundred records aside), so its figure against the weak "
     "themes is lower than against the codebook labels, by design. Financing is thin: CoronaNet "
     "has no payment or price-cap category, and its vaccine-purchase code also tags deliveries.",
     "Probabilities are calibrated on hand-labelled data enriched with private-sector candidates "
